@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+import { inflateRawSync, deflateRawSync } from 'node:zlib';
+import avro from 'avsc';
+import { ZadsError } from '../errors.ts';
+import type { ErrorContext } from '../errors.ts';
+import type { AlertSource, DecodedAlert, ZtfAlert } from './types.ts';
+import { defaultSchemaCache } from './writer-schema.ts';
+import type { SchemaCache, WriterSchema } from './writer-schema.ts';
+
+/** The four bytes every Avro object container file starts with. */
+export const CONTAINER_MAGIC = Buffer.from('Obj\x01', 'latin1');
+const SYNC_SIZE = 16;
+
+const HEADER_TYPE = avro.Type.forSchema({
+  type: 'record',
+  name: 'org.apache.avro.file.Header',
+  fields: [
+    { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
+    { name: 'meta', type: { type: 'map', values: 'bytes' } },
+    { name: 'sync', type: { type: 'fixed', name: 'Sync', size: SYNC_SIZE } },
+  ],
+});
+const LONG_TYPE = avro.Type.forSchema('long');
+
+interface Header {
+  magic: Buffer;
+  meta: Record<string, Buffer>;
+  sync: Buffer;
+}
+
+export interface ReadOptions {
+  /** Where the bytes came from; copied into every alert and error. */
+  source?: AlertSource;
+  /** Parsed writer schemas; defaults to a process-wide cache. */
+  cache?: SchemaCache;
+}
+
+export function contextOf(source: AlertSource | undefined, bytePosition?: number): ErrorContext {
+  return {
+    file: source?.file,
+    member: source?.member,
+    topic: source?.topic,
+    partition: source?.partition,
+    offset: source?.offset,
+    bytePosition,
+  };
+}
+
+/** Does this buffer start like an Avro object container file? */
+export function isContainer(bytes: Buffer): boolean {
+  return bytes.length >= 4 && bytes.subarray(0, 4).equals(CONTAINER_MAGIC);
+}
+
+/** Checks that a decoded record is a ZTF alert, so nothing downstream meets a half-formed one. */
+export function asZtfAlert(value: unknown, source: AlertSource | undefined, bytePosition: number): ZtfAlert {
+  const v = value as Partial<ZtfAlert> | null;
+  if (
+    v === null ||
+    typeof v !== 'object' ||
+    typeof v.objectId !== 'string' ||
+    typeof v.candid !== 'bigint' ||
+    typeof v.candidate !== 'object' ||
+    v.candidate === null
+  ) {
+    throw new ZadsError('ALERT_NOT_ZTF', 'record is not a ZTF alert (needs objectId, candid and candidate)', {
+      context: contextOf(source, bytePosition),
+    });
+  }
+  return v as ZtfAlert;
+}
+
+function readHeader(bytes: Buffer, source: AlertSource | undefined): { header: Header; end: number } {
+  if (!isContainer(bytes)) {
+    throw new ZadsError(
+      'ALERT_NOT_CONTAINER',
+      `not an Avro container file: starts with ${JSON.stringify(bytes.subarray(0, 4).toString('latin1'))}, expected "Obj\\u0001"`,
+      { context: contextOf(source, 0) },
+    );
+  }
+  let decoded: { value: unknown; offset: number };
+  try {
+    decoded = HEADER_TYPE.decode(bytes, 0);
+  } catch (cause) {
+    throw new ZadsError('ALERT_CORRUPT', 'container header is damaged', { cause, context: contextOf(source, 4) });
+  }
+  if (decoded.offset < 0) {
+    throw new ZadsError('ALERT_TRUNCATED', `container header runs past the end of the data (${bytes.length} bytes)`, {
+      context: contextOf(source, bytes.length),
+    });
+  }
+  return { header: decoded.value as Header, end: decoded.offset };
+}
+
+/**
+ * Yields every alert of an Avro object container file, decoded with the file's own writer schema.
+ * Damage stops the iteration with a ZadsError naming the byte position; every alert of the blocks
+ * before it has been yielded by then. A block's alerts are yielded only once the whole block has
+ * decoded to exactly its announced size and its sync marker matches, so damage is never passed on
+ * as data.
+ */
+export function* iterateContainer(bytes: Buffer, options: ReadOptions = {}): Generator<DecodedAlert> {
+  const { source } = options;
+  const cache = options.cache ?? defaultSchemaCache;
+  const { header, end: headerEnd } = readHeader(bytes, source);
+  const schemaBytes = header.meta['avro.schema'];
+  if (!schemaBytes) {
+    throw new ZadsError('ALERT_NOT_CONTAINER', 'container header has no avro.schema', { context: contextOf(source, 4) });
+  }
+  const codec = header.meta['avro.codec']?.toString('latin1') || 'null';
+  if (codec !== 'null' && codec !== 'deflate') {
+    throw new ZadsError('ALERT_CODEC_UNSUPPORTED', `container codec "${codec}" is not supported (null and deflate are)`, {
+      context: contextOf(source, 4),
+    });
+  }
+  let schema: WriterSchema;
+  try {
+    schema = cache.fromBytes(schemaBytes, 'embedded writer schema');
+  } catch (err) {
+    if (err instanceof ZadsError) Object.assign(err.context, contextOf(source, 4));
+    throw err;
+  }
+
+  let pos = headerEnd;
+  while (pos < bytes.length) {
+    const blockStart = pos;
+    const count = readBlockLong(bytes, pos, 'record count', source);
+    const size = readBlockLong(bytes, count.offset, 'byte size', source);
+    pos = size.offset;
+    if (count.value < 0 || size.value < 0) {
+      throw new ZadsError('ALERT_CORRUPT', `block at byte ${blockStart} has a negative count or size`, {
+        context: contextOf(source, blockStart),
+      });
+    }
+    const dataEnd = pos + size.value;
+    if (dataEnd + SYNC_SIZE > bytes.length) {
+      throw new ZadsError(
+        'ALERT_TRUNCATED',
+        `block at byte ${blockStart} announces ${size.value} bytes and a sync marker, but the data ends at byte ${bytes.length}`,
+        { context: contextOf(source, bytes.length) },
+      );
+    }
+    const sync = bytes.subarray(dataEnd, dataEnd + SYNC_SIZE);
+    if (!sync.equals(header.sync)) {
+      throw new ZadsError('ALERT_CORRUPT', `block at byte ${blockStart} does not end with the file's sync marker`, {
+        context: contextOf(source, dataEnd),
+      });
+    }
+    let data = bytes.subarray(pos, dataEnd);
+    if (codec === 'deflate') {
+      try {
+        data = inflateRawSync(data);
+      } catch (cause) {
+        throw new ZadsError('ALERT_CORRUPT', `block at byte ${blockStart} does not inflate`, {
+          cause,
+          context: contextOf(source, pos),
+        });
+      }
+    }
+    const alerts = decodeBlock(data, count.value, schema, source, codec === 'null' ? pos : blockStart);
+    pos = dataEnd + SYNC_SIZE;
+    yield* alerts;
+  }
+}
+
+function readBlockLong(
+  bytes: Buffer,
+  pos: number,
+  what: string,
+  source: AlertSource | undefined,
+): { value: number; offset: number } {
+  let decoded: { value: unknown; offset: number };
+  try {
+    decoded = LONG_TYPE.decode(bytes, pos);
+  } catch (cause) {
+    throw new ZadsError('ALERT_CORRUPT', `block ${what} at byte ${pos} is not a valid Avro long`, {
+      cause,
+      context: contextOf(source, pos),
+    });
+  }
+  if (decoded.offset < 0) {
+    throw new ZadsError('ALERT_TRUNCATED', `data ends inside the block ${what} at byte ${pos}`, {
+      context: contextOf(source, pos),
+    });
+  }
+  return { value: decoded.value as number, offset: decoded.offset };
+}
+
+function decodeBlock(
+  data: Buffer,
+  count: number,
+  schema: WriterSchema,
+  source: AlertSource | undefined,
+  base: number,
+): DecodedAlert[] {
+  const out: DecodedAlert[] = [];
+  let rp = 0;
+  for (let i = 0; i < count; i++) {
+    const at = base + rp;
+    let decoded: { value: unknown; offset: number };
+    try {
+      decoded = schema.type.decode(data, rp);
+    } catch (cause) {
+      throw new ZadsError(
+        'ALERT_CORRUPT',
+        `record ${i} does not decode with its writer schema (${schema.version}): ${(cause as Error).message}`,
+        { cause, context: contextOf(source, at) },
+      );
+    }
+    if (decoded.offset < 0) {
+      throw new ZadsError('ALERT_CORRUPT', `record ${i} runs past the end of its block`, { context: contextOf(source, at) });
+    }
+    out.push({ alert: asZtfAlert(decoded.value, source, at), schema, source: source ?? {}, bytePosition: at });
+    rp = decoded.offset;
+  }
+  if (rp !== data.length) {
+    throw new ZadsError(
+      'ALERT_CORRUPT',
+      `block holds ${data.length - rp} bytes more than its ${count} record(s) use: the data does not match its writer schema`,
+      { context: contextOf(source, base + rp) },
+    );
+  }
+  return out;
+}
+
+/** Reads every alert of a container file; throws on damage (use iterateContainer to keep the alerts before it). */
+export function readContainer(bytes: Buffer, options: ReadOptions = {}): DecodedAlert[] {
+  return [...iterateContainer(bytes, options)];
+}
+
+export interface WriteOptions {
+  /** "null" (the ZTF default) or "deflate". */
+  codec?: 'null' | 'deflate';
+  /** The 16-byte sync marker; random by default. */
+  sync?: Buffer;
+}
+
+/**
+ * Writes alerts as one Avro object container file (one block), embedding the schema text exactly as
+ * given, as ZTF does. Each alert is checked against the schema first; the error names the bad field.
+ */
+export function writeContainer(alerts: readonly unknown[], schema: WriterSchema, options: WriteOptions = {}): Buffer {
+  const codec = options.codec ?? 'null';
+  const sync = options.sync ?? randomBytes(SYNC_SIZE);
+  const parts: Buffer[] = [];
+  alerts.forEach((alert, i) => {
+    const bad: string[] = [];
+    if (!schema.type.isValid(alert, { errorHook: (path) => bad.push(path.join('.') || '(root)') })) {
+      throw new ZadsError('ALERT_CORRUPT', `alert ${i} does not match schema ${schema.version}: bad field ${bad[0]}`, {
+        context: { field: bad[0] },
+      });
+    }
+    parts.push(schema.type.toBuffer(alert));
+  });
+  let data = Buffer.concat(parts);
+  if (codec === 'deflate') data = deflateRawSync(data);
+  const header = HEADER_TYPE.toBuffer({
+    magic: CONTAINER_MAGIC,
+    meta: { 'avro.schema': Buffer.from(schema.text, 'utf8'), 'avro.codec': Buffer.from(codec, 'latin1') },
+    sync,
+  });
+  return Buffer.concat([header, LONG_TYPE.toBuffer(alerts.length), LONG_TYPE.toBuffer(data.length), data, sync]);
+}

@@ -1,0 +1,17 @@
+export { BigIntLongType } from './long.ts';
+export { KNOWN_STRUCTURES } from './versions.ts';
+export { SchemaCache, defaultSchemaCache, parseSchema, withoutDefaults } from './writer-schema.ts';
+export type { SchemaCacheOptions, WriterSchema } from './writer-schema.ts';
+export { CONTAINER_MAGIC, isContainer, iterateContainer, readContainer, writeContainer } from './container.ts';
+export type { ReadOptions, WriteOptions } from './container.ts';
+export { ConfluentSchemas, decodeBare, decodePayload, frameConfluent, isConfluentWire } from './payload.ts';
+export type { PayloadOptions, SchemaLookup } from './payload.ts';
+export { DEFAULT_MAX_MEMBER_BYTES, iterateTarStream, iterateTarball } from './tarball.ts';
+export type { TarMember, TarReadOptions } from './tarball.ts';
+export { isGzipFile, readInputs } from './sources.ts';
+export type { InputItem } from './sources.ts';
+export { summarize, toJsonValue } from './json.ts';
+export type { AlertSummary, JsonViewOptions } from './json.ts';
+export { DEFAULT_WRITE_VERSION, SHIPPED_VERSIONS, shippedSchema } from './shipped-schemas.ts';
+export type { ShippedVersion } from './shipped-schemas.ts';
+export type { AlertSource, DecodedAlert, ZtfAlert, ZtfCandidate, ZtfCutout, ZtfPrvCandidate } from './types.ts';

@@ -1,0 +1,24 @@
+import { Command, CommanderError } from 'commander';
+import { isZadsError } from '../errors.ts';
+import { registerInspect } from './inspect.ts';
+
+const program = new Command('zads')
+  .description('ZADS-TS: archive and replay of astronomical alert streams (ZTF Avro alerts over Kafka)')
+  .showHelpAfterError('(run "zads --help" for the commands)')
+  .exitOverride();
+
+registerInspect(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (isZadsError(err)) {
+    process.stderr.write(`zads: ${err.describe()}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`zads: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  }
+}

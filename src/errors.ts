@@ -1,0 +1,103 @@
+/**
+ * The one error type of ZADS-TS. Every failure the system reports carries a code from the closed list
+ * below, whether retrying can help, the underlying cause, and the context a person needs to find the
+ * data involved (file, member, byte position, topic, partition, offset, night, candid).
+ *
+ * This module imports nothing, so every part — including `alert/`, which depends on nothing else of
+ * ours — can use it.
+ */
+
+/** Every error code, with whether a retry can succeed. Unknown errors are never retriable. */
+export const ERROR_CODES = {
+  /** Bytes are not an Avro object container file (bad magic, unreadable header). */
+  ALERT_NOT_CONTAINER: false,
+  /** The container or bare record ends before the data it announces. */
+  ALERT_TRUNCATED: false,
+  /** Bytes do not decode with the writer schema (bad union index, wrong block size, bad sync marker). */
+  ALERT_CORRUPT: false,
+  /** A decoded record is not a ZTF alert (no objectId / candid / candidate). */
+  ALERT_NOT_ZTF: false,
+  /** The container uses a compression codec we cannot read. */
+  ALERT_CODEC_UNSUPPORTED: false,
+  /** A writer schema is not valid Avro even after the tolerated repairs. */
+  SCHEMA_INVALID: false,
+  /** A Confluent wire-format message names a schema id the lookup does not know. */
+  SCHEMA_UNKNOWN: false,
+  /** A schema version we do not ship was asked for when writing. */
+  SCHEMA_VERSION_UNSUPPORTED: false,
+  /** A tar or gzip stream is damaged. */
+  ARCHIVE_CORRUPT: false,
+  /** A path given by the user does not exist or cannot be read. */
+  INPUT_NOT_FOUND: false,
+  /** A path exists but is of a kind we cannot read. */
+  INPUT_UNSUPPORTED: false,
+  /** A configuration value or option is invalid; the message names it. */
+  CONFIG_INVALID: false,
+  /** A network service (Kafka, S3) could not be reached or timed out. */
+  SERVICE_UNAVAILABLE: true,
+  /** A storage write failed for lack of space. */
+  STORAGE_FULL: true,
+  /** Anything else: a bug, to be reported, never retried. */
+  INTERNAL: false,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Where the data involved in an error lives. Every key is optional; fill in what is known. */
+export interface ErrorContext {
+  file?: string;
+  member?: string;
+  /** Byte position in the file (or member, or message value) at which the damage was found. */
+  bytePosition?: number;
+  topic?: string;
+  partition?: number;
+  offset?: string;
+  night?: string;
+  candid?: string;
+  [key: string]: string | number | boolean | undefined;
+}
+
+export interface ZadsErrorOptions {
+  cause?: unknown;
+  context?: ErrorContext;
+  /** Overrides the code's default retriability (e.g. a transient network error inside a fatal code). */
+  retriable?: boolean;
+}
+
+export class ZadsError extends Error {
+  override readonly name = 'ZadsError';
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly context: ErrorContext;
+
+  constructor(code: ErrorCode, message: string, options: ZadsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? ERROR_CODES[code];
+    this.context = { ...options.context };
+  }
+
+  /** One line for a terminal: the message followed by the context that locates the data. */
+  describe(): string {
+    const where = Object.entries(this.context)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
+    return where ? `${this.message} (${where})` : this.message;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; retriable: boolean; context: ErrorContext } {
+    return { code: this.code, message: this.message, retriable: this.retriable, context: this.context };
+  }
+}
+
+export function isZadsError(err: unknown, code?: ErrorCode): err is ZadsError {
+  return err instanceof ZadsError && (code === undefined || err.code === code);
+}
+
+/** Wraps anything thrown into a ZadsError; an unknown error becomes INTERNAL (fatal). */
+export function toZadsError(err: unknown, context?: ErrorContext): ZadsError {
+  if (err instanceof ZadsError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ZadsError('INTERNAL', message, { cause: err, context });
+}
