@@ -25,7 +25,16 @@ export const DEFAULT_MAX_MEMBER_BYTES = 64 * 1024 * 1024;
  * every complete member before the damage has been yielded.
  */
 export async function* iterateTarball(file: string, options: TarReadOptions = {}): AsyncGenerator<TarMember> {
-  yield* iterateTarStream(createReadStream(file).pipe(createGunzip()), file, options);
+  const raw = createReadStream(file);
+  const gunzip = createGunzip();
+  // pipe() does not forward errors: a missing file must reach the reader as gunzip's error.
+  raw.on('error', (err) => gunzip.destroy(err));
+  raw.pipe(gunzip);
+  try {
+    yield* iterateTarStream(gunzip, file, options);
+  } finally {
+    raw.destroy();
+  }
 }
 
 export async function* iterateTarStream(

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import { ZadsError } from '../errors.ts';
-import { guardedCountsHook } from './count-guard.ts';
 import { BigIntLongType } from './long.ts';
 import { KNOWN_STRUCTURES } from './versions.ts';
 
@@ -58,7 +57,6 @@ export function parseSchema(schema: unknown, label = 'schema'): WriterSchema {
     type = avro.Type.forSchema(withoutDefaults(json) as avro.Schema, {
       wrapUnions: false,
       registry: { long: BigIntLongType },
-      typeHook: guardedCountsHook,
     });
   } catch (cause) {
     throw new ZadsError('SCHEMA_INVALID', `${label} is not a valid Avro schema: ${(cause as Error).message}`, { cause });
