@@ -37,6 +37,12 @@ export const ERROR_CODES = {
   SERVICE_UNAVAILABLE: true,
   /** A storage write failed for lack of space. */
   STORAGE_FULL: true,
+  /** No object is stored under that key. */
+  STORAGE_NOT_FOUND: false,
+  /** A storage key is not a safe relative path (absolute, "..", empty segments). */
+  STORAGE_KEY_INVALID: false,
+  /** A ranged read asked for bytes outside the object. */
+  STORAGE_RANGE_INVALID: false,
   /** Anything else: a bug, to be reported, never retried. */
   INTERNAL: false,
 } as const;
