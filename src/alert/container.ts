@@ -91,16 +91,26 @@ function readHeader(bytes: Buffer, source: AlertSource | undefined): { header: H
   return { header: decoded.value as Header, end: decoded.offset };
 }
 
-/**
- * Yields every alert of an Avro object container file, decoded with the file's own writer schema.
- * Damage stops the iteration with a ZadsError naming the byte position; every alert of the blocks
- * before it has been yielded by then. A block's alerts are yielded only once the whole block has
- * decoded to exactly its announced size and its sync marker matches, so damage is never passed on
- * as data.
+interface Preamble {
+  schema: WriterSchema;
+  codec: 'null' | 'deflate';
+  sync: Buffer;
+  headerEnd: number;
+}
+
+/*
+ * Every ZTF message carries the same ~23 KB header (magic and metadata with the schema text); only the
+ * 16-byte sync marker after it changes from file to file. Comparing the header bytes with the last
+ * header seen skips decoding the metadata map and copying the schema out of it.
  */
-export function* iterateContainer(bytes: Buffer, options: ReadOptions = {}): Generator<DecodedAlert> {
-  const { source } = options;
-  const cache = options.cache ?? defaultSchemaCache;
+let lastMeta: { bytes: Buffer; schema: WriterSchema; codec: 'null' | 'deflate'; cache: SchemaCache } | undefined;
+
+function readPreamble(bytes: Buffer, source: AlertSource | undefined, cache: SchemaCache): Preamble {
+  const last = lastMeta;
+  if (last && last.cache === cache && bytes.length > last.bytes.length + SYNC_SIZE && bytes.subarray(0, last.bytes.length).equals(last.bytes)) {
+    const metaEnd = last.bytes.length;
+    return { schema: last.schema, codec: last.codec, sync: bytes.subarray(metaEnd, metaEnd + SYNC_SIZE), headerEnd: metaEnd + SYNC_SIZE };
+  }
   const { header, end: headerEnd } = readHeader(bytes, source);
   const schemaBytes = header.meta['avro.schema'];
   if (!schemaBytes) {
@@ -119,7 +129,21 @@ export function* iterateContainer(bytes: Buffer, options: ReadOptions = {}): Gen
     if (err instanceof ZadsError) Object.assign(err.context, contextOf(source, 4));
     throw err;
   }
+  const metaEnd = headerEnd - SYNC_SIZE;
+  lastMeta = { bytes: Buffer.from(bytes.subarray(0, metaEnd)), schema, codec, cache };
+  return { schema, codec, sync: header.sync, headerEnd };
+}
 
+/**
+ * Yields every alert of an Avro object container file, decoded with the file's own writer schema.
+ * Damage stops the iteration with a ZadsError naming the byte position; every alert of the blocks
+ * before it has been yielded by then. A block's alerts are yielded only once the whole block has
+ * decoded to exactly its announced size and its sync marker matches, so damage is never passed on
+ * as data.
+ */
+export function* iterateContainer(bytes: Buffer, options: ReadOptions = {}): Generator<DecodedAlert> {
+  const { source } = options;
+  const { schema, codec, sync, headerEnd } = readPreamble(bytes, source, options.cache ?? defaultSchemaCache);
   let pos = headerEnd;
   while (pos < bytes.length) {
     const blockStart = pos;
@@ -139,8 +163,7 @@ export function* iterateContainer(bytes: Buffer, options: ReadOptions = {}): Gen
         { context: contextOf(source, bytes.length) },
       );
     }
-    const sync = bytes.subarray(dataEnd, dataEnd + SYNC_SIZE);
-    if (!sync.equals(header.sync)) {
+    if (!bytes.subarray(dataEnd, dataEnd + SYNC_SIZE).equals(sync)) {
       throw new ZadsError('ALERT_CORRUPT', `block at byte ${blockStart} does not end with the file's sync marker`, {
         context: contextOf(source, dataEnd),
       });
