@@ -1,0 +1,133 @@
+/**
+ * Kafka's own command-line tools (ProducerPerformance, ConsumerPerformance), run with `java` from the
+ * jars ops/fetch.sh put in the cache — found the way ops/services.sh finds them.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchContext } from './harness.ts';
+
+export interface KafkaTools {
+  /** The java executable. */
+  java: string;
+  /** The folder of Kafka's jars. */
+  libsDir: string;
+  /** Kafka's version, from the cache's versions.env or the kafka-clients jar name. */
+  version: string;
+  /** ops/config/tools-log4j.properties when present: tool warnings to stderr, no INFO chatter. */
+  log4jConfig: string | undefined;
+}
+
+/** The java to use: $ZADS_JAVA, else $JAVA_HOME/bin/java, else `java` on the PATH (as ops/services.sh). */
+export function javaExecutable(): string {
+  if (process.env.ZADS_JAVA) return process.env.ZADS_JAVA;
+  const home = process.env.JAVA_HOME;
+  if (home && existsSync(join(home, 'bin', 'java'))) return join(home, 'bin', 'java');
+  return 'java';
+}
+
+/** The first line of `java -version`, or undefined when java does not run. */
+export function javaVersion(java = javaExecutable()): string | undefined {
+  const out = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 20_000 });
+  if (out.status !== 0) return undefined;
+  return out.stderr.split('\n')[0]?.trim() || undefined;
+}
+
+function readVersionsEnv(cacheDir: string): Record<string, string> {
+  const file = join(cacheDir, 'versions.env');
+  if (!existsSync(file)) return {};
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) vars[m[1]!] = m[2]!.trim().replace(/^["']|["']$/g, '');
+  }
+  return vars;
+}
+
+/** Finds java and Kafka's jars; throws, saying what to run, when the jars are not there. */
+export function findKafkaTools(repoRoot: string): KafkaTools {
+  const cacheDir = process.env.ZADS_CACHE_DIR ?? join(repoRoot, '.cache');
+  const vars = readVersionsEnv(cacheDir);
+  const candidates: string[] = [];
+  if (vars.KAFKA_LIBS) candidates.push(vars.KAFKA_LIBS);
+  if (existsSync(cacheDir)) {
+    for (const entry of readdirSync(cacheDir).sort().reverse()) {
+      if (entry.startsWith('kafka-')) candidates.push(join(cacheDir, entry, 'libs'));
+    }
+  }
+  const libsDir = candidates.find((dir) => existsSync(dir) && readdirSync(dir).some((f) => /^kafka-tools-.*\.jar$/.test(f)));
+  if (!libsDir) {
+    throw new Error(
+      `Kafka's jars (with kafka-tools) are not in ${cacheDir}: run "bash ops/services.sh start", which fetches them`,
+    );
+  }
+  const clientsJar = readdirSync(libsDir).find((f) => /^kafka-clients-.*\.jar$/.test(f));
+  const version = vars.KAFKA_VERSION ?? clientsJar?.replace(/^kafka-clients-(.*)\.jar$/, '$1') ?? 'unknown';
+  const log4j = join(repoRoot, 'ops', 'config', 'tools-log4j.properties');
+  return { java: javaExecutable(), libsDir, version, log4jConfig: existsSync(log4j) ? log4j : undefined };
+}
+
+export interface ToolRunOptions {
+  /** Ends the tool (SIGTERM, then SIGKILL 5 s later) when it runs longer. */
+  timeoutMs: number;
+  /** Called with each line the tool prints on stdout, as it prints it (progress). */
+  onLine?: (line: string) => void;
+}
+
+/** Runs one Kafka tool class to its end; resolves with its stdout, rejects with the tail of its stderr. */
+export function runKafkaTool(
+  ctx: BenchContext,
+  tools: KafkaTools,
+  className: string,
+  args: readonly string[],
+  options: ToolRunOptions,
+): Promise<string> {
+  const jvm = ['-Xms128m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true'];
+  if (tools.log4jConfig) jvm.push(`-Dlog4j.configuration=file:${tools.log4jConfig}`);
+  const child = spawn(tools.java, [...jvm, '-cp', `${tools.libsDir}/*`, className, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const short = className.replace(/^.*\./, '');
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let pending = '';
+    const stderrTail: string[] = [];
+    let stopReason: string | undefined;
+    const stop = (reason: string): void => {
+      if (stopReason || child.exitCode !== null) return;
+      stopReason = reason;
+      child.kill('SIGTERM');
+      setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000).unref();
+    };
+    const timer = setTimeout(() => stop(`still running after ${options.timeoutMs / 1000} s`), options.timeoutMs);
+    const onAbort = (): void => stop('interrupted');
+    ctx.signal.addEventListener('abort', onAbort);
+
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) options.onLine?.(line);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderrTail.push(...chunk.split('\n').filter((l) => l.trim()));
+      stderrTail.splice(0, Math.max(0, stderrTail.length - 20));
+    });
+    const finish = (err?: Error): void => {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(stdout);
+    };
+    child.on('error', (err) =>
+      finish(new Error(`could not run ${tools.java} for ${short}: ${err.message} (set ZADS_JAVA or JAVA_HOME)`)),
+    );
+    child.on('close', (code, signal) => {
+      if (code === 0 && !stopReason) return finish();
+      const why = stopReason ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
+      const tail = stderrTail.slice(-5).join(' | ');
+      finish(new Error(`${short} failed (${why})${tail ? `: ${tail}` : ''}`));
+    });
+  });
+}

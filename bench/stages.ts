@@ -1,0 +1,25 @@
+/**
+ * Every stage, in the order they run. To add one: a file in bench/stages/ exporting a `Stage`, and one
+ * line here — after the stages it names in `dependsOn`.
+ */
+import { checkRegistry } from './harness.ts';
+import type { Stage } from './harness.ts';
+import { avscAlone } from './stages/avsc-alone.ts';
+import { codecDecode } from './stages/codec-decode.ts';
+import { disk } from './stages/disk.ts';
+import { kafkaConsumerPerf } from './stages/kafka-consumer-perf.ts';
+import { kafkaProducerPerf } from './stages/kafka-producer-perf.ts';
+import { loopback } from './stages/loopback.ts';
+
+export const STAGES: readonly Stage[] = [
+  // baselines: what this machine does without our code
+  disk,
+  loopback,
+  kafkaProducerPerf,
+  kafkaConsumerPerf,
+  avscAlone,
+  // our code, each against its baseline
+  codecDecode,
+];
+
+checkRegistry(STAGES);
