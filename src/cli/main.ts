@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isZadsError } from '../errors.ts';
 import { registerInspect } from './inspect.ts';
+import { registerMirror } from './mirror.ts';
 
 const program = new Command('zads')
   .description('ZADS-TS: archive and replay of astronomical alert streams (ZTF Avro alerts over Kafka)')
@@ -8,6 +9,7 @@ const program = new Command('zads')
   .exitOverride();
 
 registerInspect(program);
+registerMirror(program);
 
 try {
   await program.parseAsync(process.argv);

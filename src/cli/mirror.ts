@@ -1,0 +1,97 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { Command } from 'commander';
+import { ZadsError } from '../errors.ts';
+import { Mirror } from '../ingest/index.ts';
+import { createLogger } from '../log.ts';
+import { createMetricsRegistry } from '../metrics.ts';
+import type { Registry } from '../metrics.ts';
+import { clusterFrom, commandConfig } from './cluster-option.ts';
+
+interface MirrorCliOptions {
+  from?: string;
+  to?: string;
+  topics?: string;
+  name: string;
+  discoveryIntervalMs: string;
+  metricsPort?: string;
+  config?: string;
+}
+
+function metricsServer(registry: Registry, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(body);
+        },
+        (err: Error) => {
+          res.writeHead(500);
+          res.end(err.message);
+        },
+      );
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+export function registerMirror(program: Command): void {
+  program
+    .command('mirror')
+    .description('copy the nightly topics from the IPAC cluster to the UW cluster, exactly once, finding new topics within seconds')
+    .option('--from <brokers>', 'source cluster: host:port[,…] or "ipac" (default: config clusters.ipac)')
+    .option('--to <brokers>', 'target cluster: host:port[,…] or "uw" (default: config clusters.uw)')
+    .option('--topics <regex>', 'topics to mirror (whole-name match)', '^ztf_\\d{8}_programid\\d+$')
+    .option('--name <name>', 'mirror name: transactional id and position group on the target', 'default')
+    .option('--discovery-interval-ms <ms>', 'how often to look for new source topics', '1000')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')
+    .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
+    .action(async (opts: MirrorCliOptions) => {
+      const config = commandConfig(opts.config);
+      const logger = createLogger(config.log.level);
+      let topics: RegExp;
+      try {
+        topics = new RegExp(opts.topics ?? '');
+      } catch (cause) {
+        throw new ZadsError('CONFIG_INVALID', `--topics is not a valid regular expression: ${(cause as Error).message}`, { cause });
+      }
+      const metrics = createMetricsRegistry({ defaultMetrics: true });
+      const mirror = new Mirror({
+        from: clusterFrom(config, opts.from, 'ipac'),
+        to: clusterFrom(config, opts.to, 'uw'),
+        topics,
+        name: opts.name,
+        discoveryIntervalMs: Number(opts.discoveryIntervalMs),
+        logger,
+        metrics,
+      });
+      const server = opts.metricsPort ? await metricsServer(metrics, Number(opts.metricsPort)) : undefined;
+      const stopped = new Promise<number>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info({ signal }, 'stopping the mirror');
+          resolve(0);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        mirror.onFailure((err) => {
+          process.stderr.write(`zads mirror: ${err.describe()}\n`);
+          resolve(1);
+        });
+      });
+      try {
+        await mirror.start();
+        process.stderr.write(`zads mirror: mirroring ${opts.topics} from ${clusterFrom(config, opts.from, 'ipac').brokers.join(',')} to ${clusterFrom(config, opts.to, 'uw').brokers.join(',')} (Ctrl-C to stop)\n`);
+        process.exitCode = await stopped;
+      } finally {
+        await mirror.close();
+        server?.close();
+      }
+    });
+}

@@ -1,0 +1,70 @@
+import type { ClusterConfig } from '../../config/index.ts';
+import { ZadsError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { Registry } from '../../metrics.ts';
+
+/** Options of a {@link Mirror}. */
+export interface MirrorOptions {
+  /** The cluster read from (IPAC). */
+  from: ClusterConfig;
+  /** The cluster written to (UW); the mirrored positions are stored here too. */
+  to: ClusterConfig;
+  /** Topics to mirror, matched against whole names. Default `^ztf_\d{8}_programid\d+$`. */
+  topics?: RegExp;
+  /**
+   * Names this mirror: its transactional id on the target (`zads-mirror-<name>`), the group holding
+   * its positions on the target, and its consumer group on the source. Default "default". Two mirrors
+   * with the same name fence each other: only the newest writes.
+   */
+  name?: string;
+  /** How often the source is listed for new topics, in ms. Default 1000 (MirrorMaker 2: 600,000). */
+  discoveryIntervalMs?: number;
+  /** Most bytes mirrored in one target transaction, in bytes. Default 4 MiB (topics allow 16 MiB). */
+  maxTransactionBytes?: number;
+  /** Most bytes fetched from one source partition per request, in bytes. Default 8 MiB. */
+  maxFetchBytesPerPartition?: number;
+  /** How often a throughput and lag line is logged, in ms. Default 10,000; 0 turns it off. */
+  reportIntervalMs?: number;
+  logger?: Logger;
+  /** Where the mirror's Prometheus metrics go; a private registry when absent. */
+  metrics?: Registry;
+}
+
+export const DEFAULT_MIRROR_TOPICS = /^ztf_\d{8}_programid\d+$/;
+export const DEFAULT_DISCOVERY_INTERVAL_MS = 1000;
+export const DEFAULT_MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024;
+export const DEFAULT_REPORT_INTERVAL_MS = 10_000;
+
+export type ResolvedMirrorOptions = Required<Omit<MirrorOptions, 'logger' | 'metrics'>> & Pick<MirrorOptions, 'logger' | 'metrics'>;
+
+function positive(name: string, value: number, allowZero = false): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ZadsError('CONFIG_INVALID', `mirror option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, not ${value}`, {
+      context: { key: name },
+    });
+  }
+  return value;
+}
+
+/** Fills in the defaults and checks every option; the caller's object is left untouched. */
+export function resolveMirrorOptions(options: MirrorOptions): ResolvedMirrorOptions {
+  const name = options.name ?? 'default';
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) {
+    throw new ZadsError('CONFIG_INVALID', `mirror name ${JSON.stringify(name)} may hold only letters, digits, ".", "_" and "-"`, {
+      context: { key: 'name' },
+    });
+  }
+  return {
+    from: options.from,
+    to: options.to,
+    topics: options.topics ?? DEFAULT_MIRROR_TOPICS,
+    name,
+    discoveryIntervalMs: positive('discoveryIntervalMs', options.discoveryIntervalMs ?? DEFAULT_DISCOVERY_INTERVAL_MS),
+    maxTransactionBytes: positive('maxTransactionBytes', options.maxTransactionBytes ?? DEFAULT_MAX_TRANSACTION_BYTES),
+    maxFetchBytesPerPartition: positive('maxFetchBytesPerPartition', options.maxFetchBytesPerPartition ?? DEFAULT_MAX_FETCH_BYTES_PER_PARTITION),
+    reportIntervalMs: positive('reportIntervalMs', options.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS, true),
+    logger: options.logger,
+    metrics: options.metrics,
+  };
+}
