@@ -10,6 +10,7 @@ import { disk } from './stages/disk.ts';
 import { kafkaConsumerPerf } from './stages/kafka-consumer-perf.ts';
 import { kafkaProducerPerf } from './stages/kafka-producer-perf.ts';
 import { loopback } from './stages/loopback.ts';
+import { mirrorStage } from './stages/mirror.ts';
 
 export const STAGES: readonly Stage[] = [
   // baselines: what this machine does without our code
@@ -20,6 +21,7 @@ export const STAGES: readonly Stage[] = [
   avscAlone,
   // our code, each against its baseline
   codecDecode,
+  mirrorStage,
 ];
 
 checkRegistry(STAGES);
