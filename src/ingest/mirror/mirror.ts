@@ -74,8 +74,9 @@ export class Mirror {
       transactionTimeout: 60_000,
       // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
       // written (a few ms); kafkajs retries that with the client backoff, 300 ms by default, which
-      // capped the mirror at about three transactions a second. The Java client waits 20 ms.
-      retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: 20 },
+      // capped the mirror at about three transactions a second. The Java client waits 20 ms. Retries
+      // never end, so a broker restart is waited out rather than ending the mirror.
+      retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
     });
     this.#positions = new MirrorPositions(this.#targetAdmin, this.groupId);
     const labels = ['topic', 'partition'];
