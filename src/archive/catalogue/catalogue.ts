@@ -1,0 +1,268 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as DB, Statement } from 'better-sqlite3';
+import { ZadsError } from '../../errors.ts';
+import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
+import type { AlertRow, BatchResult, CatalogueBatch, NightRow, QuarantineRow, SegmentRow } from './types.ts';
+
+type Row = Record<string, unknown>;
+
+function num(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : (v as number);
+}
+
+function numOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : num(v);
+}
+
+function toAlert(r: Row): AlertRow {
+  return {
+    candid: BigInt(r.candid as bigint),
+    objectId: r.object_id as string,
+    night: r.night as string,
+    programid: num(r.programid),
+    jd: num(r.jd),
+    ra: num(r.ra),
+    dec: num(r.dec),
+    fid: num(r.fid),
+    magpsf: numOrNull(r.magpsf),
+    sigmapsf: numOrNull(r.sigmapsf),
+    rb: numOrNull(r.rb),
+    drb: numOrNull(r.drb),
+    schemaVersion: r.schema_version as string,
+    topic: (r.topic as string | null) ?? null,
+    partition: numOrNull(r.partition),
+    kafkaOffset: r.kafka_offset === null ? null : BigInt(r.kafka_offset as bigint),
+    kafkaTimestamp: numOrNull(r.kafka_timestamp),
+    segment: r.segment as string,
+    byteOffset: num(r.byte_offset),
+    byteLength: num(r.byte_length),
+  };
+}
+
+function toNight(r: Row): NightRow {
+  return {
+    night: r.night as string,
+    programid: num(r.programid),
+    state: r.state as NightRow['state'],
+    alerts: num(r.alerts),
+    bytes: num(r.bytes),
+    firstJd: numOrNull(r.first_jd),
+    lastJd: numOrNull(r.last_jd),
+    lastAlertAt: numOrNull(r.last_alert_at),
+    closedAt: numOrNull(r.closed_at),
+    reopened: num(r.reopened),
+    tarballKey: (r.tarball_key as string | null) ?? null,
+    tarballBytes: numOrNull(r.tarball_bytes),
+    tarballMd5: (r.tarball_md5 as string | null) ?? null,
+    tarballAlerts: numOrNull(r.tarball_alerts),
+    stored: r.stored as string,
+  };
+}
+
+/**
+ * The SQLite catalogue of the archive (better-sqlite3, WAL). Writes come in batches, each one
+ * transaction: alert rows, quarantined messages, Kafka positions and segment sizes together, so the
+ * catalogue never claims bytes or offsets that a crash could have lost (the caller fsyncs segments
+ * first). 64-bit values (candid, offsets) are read as BigInt.
+ */
+export class Catalogue {
+  readonly path: string;
+  readonly #db: DB;
+  readonly #s: Record<string, Statement>;
+  #closed = false;
+
+  constructor(path: string, options: { readonly?: boolean } = {}) {
+    this.path = path;
+    try {
+      if (!options.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.#db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    } catch (cause) {
+      throw new ZadsError('INPUT_NOT_FOUND', `cannot open the catalogue ${path}: ${(cause as Error).message}`, { cause, context: { file: path } });
+    }
+    this.#db.defaultSafeIntegers(true);
+    if (!options.readonly) {
+      this.#db.pragma('journal_mode = WAL');
+      // Durability of a batch: with WAL, NORMAL syncs at checkpoints only; FULL syncs every commit,
+      // which is what "recorded" has to mean for exactly-once ingest.
+      this.#db.pragma('synchronous = FULL');
+      this.#db.exec(SCHEMA_SQL);
+      this.#migrate();
+    }
+    this.#db.pragma('busy_timeout = 5000');
+    this.#s = this.#prepare();
+  }
+
+  #migrate(): void {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE name = 'schema_version'").get() as Row | undefined;
+    const version = row ? Number(row.value) : 0;
+    if (version > SCHEMA_VERSION) {
+      throw new ZadsError('CONFIG_INVALID', `catalogue ${this.path} has schema ${version}, newer than this program's ${SCHEMA_VERSION}: upgrade zads`, {
+        context: { file: this.path },
+      });
+    }
+    this.#db.prepare("INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+  }
+
+  #prepare(): Record<string, Statement> {
+    const db = this.#db;
+    return {
+      insertAlert: db.prepare(`INSERT OR IGNORE INTO alerts
+        (candid, object_id, night, programid, jd, ra, dec, fid, magpsf, sigmapsf, rb, drb, schema_version,
+         topic, partition, kafka_offset, kafka_timestamp, segment, byte_offset, byte_length, archived_at)
+        VALUES (@candid, @objectId, @night, @programid, @jd, @ra, @dec, @fid, @magpsf, @sigmapsf, @rb, @drb, @schemaVersion,
+         @topic, @partition, @kafkaOffset, @kafkaTimestamp, @segment, @byteOffset, @byteLength, @archivedAt)`),
+      insertSky: db.prepare('INSERT OR REPLACE INTO alerts_sky (candid, ra_min, ra_max, dec_min, dec_max) VALUES (?, ?, ?, ?, ?)'),
+      upsertNight: db.prepare(`INSERT INTO nights (night, programid, state, alerts, bytes, first_jd, last_jd, last_alert_at)
+        VALUES (@night, @programid, 'open', @alerts, @bytes, @firstJd, @lastJd, @now)
+        ON CONFLICT (night, programid) DO UPDATE SET
+          alerts = alerts + excluded.alerts,
+          bytes = bytes + excluded.bytes,
+          first_jd = min(coalesce(first_jd, excluded.first_jd), excluded.first_jd),
+          last_jd = max(coalesce(last_jd, excluded.last_jd), excluded.last_jd),
+          last_alert_at = excluded.last_alert_at,
+          reopened = reopened + (CASE WHEN state = 'closed' AND excluded.alerts > 0 THEN 1 ELSE 0 END),
+          state = CASE WHEN excluded.alerts > 0 THEN 'open' ELSE state END`),
+      ensureNight: db.prepare(`INSERT OR IGNORE INTO nights (night, programid, state) VALUES (?, ?, 'open')`),
+      insertQuarantine: db.prepare(`INSERT INTO quarantine (topic, partition, kafka_offset, source, code, reason, key, byte_length, at)
+        VALUES (@topic, @partition, @kafkaOffset, @source, @code, @reason, @key, @byteLength, @at)`),
+      setPosition: db.prepare(`INSERT INTO positions (topic, partition, next_offset) VALUES (?, ?, ?)
+        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = max(next_offset, excluded.next_offset)`),
+      getPosition: db.prepare('SELECT next_offset FROM positions WHERE topic = ? AND partition = ?'),
+      setSegment: db.prepare(`INSERT INTO segments (key, night, programid, size_bytes) VALUES (@key, @night, @programid, @sizeBytes)
+        ON CONFLICT (key) DO UPDATE SET size_bytes = excluded.size_bytes`),
+      getSegment: db.prepare('SELECT * FROM segments WHERE key = ?'),
+      allSegments: db.prepare('SELECT * FROM segments ORDER BY key'),
+      getAlert: db.prepare('SELECT * FROM alerts WHERE candid = ?'),
+      byObject: db.prepare('SELECT * FROM alerts WHERE object_id = ? ORDER BY jd, candid'),
+      byNight: db.prepare('SELECT * FROM alerts WHERE night = ? AND programid = ? ORDER BY candid'),
+      countNight: db.prepare('SELECT count(*) AS n, coalesce(sum(byte_length), 0) AS bytes FROM alerts WHERE night = ? AND programid = ?'),
+      getNight: db.prepare('SELECT * FROM nights WHERE night = ? AND programid = ?'),
+      allNights: db.prepare('SELECT * FROM nights ORDER BY night, programid'),
+      closeNight: db.prepare(`UPDATE nights SET state = 'closed', closed_at = @closedAt, tarball_key = @tarballKey,
+        tarball_bytes = @tarballBytes, tarball_md5 = @tarballMd5, tarball_alerts = @tarballAlerts WHERE night = @night AND programid = @programid`),
+      setStored: db.prepare('UPDATE nights SET stored = ? WHERE night = ? AND programid = ?'),
+      quarantineCount: db.prepare('SELECT count(*) AS n FROM quarantine'),
+      quarantineAll: db.prepare('SELECT * FROM quarantine ORDER BY id'),
+    };
+  }
+
+  /** Records a batch in one transaction; returns how many alerts were new and how many were already there. */
+  record(batch: CatalogueBatch): BatchResult {
+    const now = Date.now();
+    const run = this.#db.transaction((b: CatalogueBatch): BatchResult => {
+      let inserted = 0;
+      const perNight = new Map<string, { night: string; programid: number; alerts: number; bytes: number; firstJd: number; lastJd: number }>();
+      for (const a of b.alerts) {
+        const info = this.#s.insertAlert!.run({ ...a, archivedAt: now });
+        if (info.changes === 0) continue;
+        inserted++;
+        this.#s.insertSky!.run(a.candid, a.ra, a.ra, a.dec, a.dec);
+        const key = `${a.night}/${a.programid}`;
+        const n = perNight.get(key) ?? { night: a.night, programid: a.programid, alerts: 0, bytes: 0, firstJd: a.jd, lastJd: a.jd };
+        n.alerts++;
+        n.bytes += a.byteLength;
+        n.firstJd = Math.min(n.firstJd, a.jd);
+        n.lastJd = Math.max(n.lastJd, a.jd);
+        perNight.set(key, n);
+      }
+      for (const n of perNight.values()) this.#s.upsertNight!.run({ ...n, now });
+      for (const q of b.quarantined ?? []) this.#s.insertQuarantine!.run({ ...q, at: now });
+      for (const p of b.positions ?? []) this.#s.setPosition!.run(p.topic, p.partition, p.nextOffset);
+      for (const s of b.segments ?? []) {
+        this.#s.setSegment!.run(s);
+        this.#s.ensureNight!.run(s.night, s.programid);
+      }
+      return { inserted, duplicates: b.alerts.length - inserted };
+    });
+    return run.immediate(batch);
+  }
+
+  /** Makes sure a night has a row (an empty night still gets a state and, at close, an empty tarball). */
+  ensureNight(night: string, programid: number): void {
+    this.#s.ensureNight!.run(night, programid);
+  }
+
+  /** The next Kafka offset to archive for a partition, if it was ever archived. */
+  position(topic: string, partition: number): bigint | undefined {
+    const r = this.#s.getPosition!.get(topic, partition) as Row | undefined;
+    return r ? BigInt(r.next_offset as bigint) : undefined;
+  }
+
+  segment(key: string): SegmentRow | undefined {
+    const r = this.#s.getSegment!.get(key) as Row | undefined;
+    return r ? { key: r.key as string, night: r.night as string, programid: num(r.programid), sizeBytes: num(r.size_bytes) } : undefined;
+  }
+
+  segments(): SegmentRow[] {
+    return (this.#s.allSegments!.all() as Row[]).map((r) => ({ key: r.key as string, night: r.night as string, programid: num(r.programid), sizeBytes: num(r.size_bytes) }));
+  }
+
+  alert(candid: bigint): AlertRow | undefined {
+    const r = this.#s.getAlert!.get(candid) as Row | undefined;
+    return r ? toAlert(r) : undefined;
+  }
+
+  /** Every alert of an object across all nights, in time order. */
+  alertsOfObject(objectId: string): AlertRow[] {
+    return (this.#s.byObject!.all(objectId) as Row[]).map(toAlert);
+  }
+
+  /** The alerts of a night in candid order, streamed from the database (memory stays flat). */
+  *alertsOfNight(night: string, programid: number): Generator<AlertRow> {
+    for (const r of this.#s.byNight!.iterate(night, programid) as Iterable<Row>) yield toAlert(r);
+  }
+
+  countNight(night: string, programid: number): { alerts: number; bytes: number } {
+    const r = this.#s.countNight!.get(night, programid) as Row;
+    return { alerts: num(r.n), bytes: num(r.bytes) };
+  }
+
+  night(night: string, programid: number): NightRow | undefined {
+    const r = this.#s.getNight!.get(night, programid) as Row | undefined;
+    return r ? toNight(r) : undefined;
+  }
+
+  nights(): NightRow[] {
+    return (this.#s.allNights!.all() as Row[]).map(toNight);
+  }
+
+  markClosed(args: { night: string; programid: number; tarballKey: string; tarballBytes: number; tarballMd5: string; tarballAlerts: number }): void {
+    this.#s.closeNight!.run({ ...args, closedAt: Date.now() });
+  }
+
+  setStored(night: string, programid: number, stored: string): void {
+    this.#s.setStored!.run(stored, night, programid);
+  }
+
+  quarantineCount(): number {
+    return num((this.#s.quarantineCount!.get() as Row).n);
+  }
+
+  quarantined(): (QuarantineRow & { id: number; at: number })[] {
+    return (this.#s.quarantineAll!.all() as Row[]).map((r) => ({
+      id: num(r.id),
+      topic: (r.topic as string | null) ?? null,
+      partition: numOrNull(r.partition),
+      kafkaOffset: r.kafka_offset === null ? null : BigInt(r.kafka_offset as bigint),
+      source: (r.source as string | null) ?? null,
+      code: r.code as string,
+      reason: r.reason as string,
+      key: r.key as string,
+      byteLength: num(r.byte_length),
+      at: num(r.at),
+    }));
+  }
+
+  /** The underlying database, for queries the API adds (cone search on alerts_sky, pagination). */
+  get db(): DB {
+    return this.#db;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}

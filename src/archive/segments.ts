@@ -1,0 +1,188 @@
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { ZadsError } from '../errors.ts';
+import type { Catalogue } from './catalogue/index.ts';
+import { checkKey } from './storage/index.ts';
+
+interface OpenSegment {
+  handle: FileHandle;
+  sizeBytes: number;
+  dirty: boolean;
+}
+
+function ioError(err: unknown, action: string, key: string): ZadsError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new ZadsError('STORAGE_FULL', `no space left to ${action} segment ${key}`, { cause: err, context: { key } });
+  }
+  return new ZadsError('INTERNAL', `cannot ${action} segment ${key}: ${(err as Error).message}`, { cause: err, context: { key } });
+}
+
+/**
+ * Append-only segment files under the data folder: each holds the exact bytes of the messages of one
+ * source (a Kafka topic-partition of a night, or an imported file), one after the other. Bytes are
+ * appended, then `sync()` makes them durable; only after that may the catalogue record them. On start,
+ * `recover()` cuts every segment back to the size the catalogue accounts for, so bytes written before a
+ * crash but never recorded disappear and are written again.
+ */
+export class SegmentFiles {
+  readonly #root: string;
+  readonly #open = new Map<string, OpenSegment>();
+  readonly #newDirs = new Set<string>();
+
+  constructor(dataDir: string) {
+    this.#root = dataDir;
+  }
+
+  #path(key: string): string {
+    return join(this.#root, ...checkKey(key).split('/'));
+  }
+
+  async #get(key: string): Promise<OpenSegment> {
+    let seg = this.#open.get(key);
+    if (seg) return seg;
+    const path = this.#path(key);
+    try {
+      const dir = dirname(path);
+      const made = await mkdir(dir, { recursive: true });
+      if (made !== undefined) this.#newDirs.add(dir);
+      const handle = await open(path, 'a+');
+      const { size } = await handle.stat();
+      seg = { handle, sizeBytes: size, dirty: false };
+    } catch (err) {
+      throw ioError(err, 'open', key);
+    }
+    this.#open.set(key, seg);
+    return seg;
+  }
+
+  /** Appends the buffers; returns the byte offset of each and the segment's new size. Not yet durable. */
+  async append(key: string, buffers: readonly Buffer[]): Promise<{ offsets: number[]; sizeBytes: number }> {
+    const seg = await this.#get(key);
+    const offsets: number[] = [];
+    let at = seg.sizeBytes;
+    for (const b of buffers) {
+      offsets.push(at);
+      at += b.length;
+    }
+    try {
+      let written = 0;
+      const total = at - seg.sizeBytes;
+      const joined = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers as Buffer[], total);
+      while (written < total) {
+        const { bytesWritten } = await seg.handle.write(joined, written, total - written, null);
+        written += bytesWritten;
+      }
+    } catch (err) {
+      // Whatever part was written is past the recorded size and is cut at the next recover().
+      throw ioError(err, 'append to', key);
+    }
+    seg.sizeBytes = at;
+    seg.dirty = true;
+    return { offsets, sizeBytes: at };
+  }
+
+  /** Makes every appended byte durable (fdatasync each touched file, fsync new folders). */
+  async sync(): Promise<void> {
+    for (const [key, seg] of this.#open) {
+      if (!seg.dirty) continue;
+      try {
+        await seg.handle.datasync();
+      } catch (err) {
+        throw ioError(err, 'sync', key);
+      }
+      seg.dirty = false;
+    }
+    for (const dir of this.#newDirs) {
+      const h = await open(dir, 'r');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }
+    this.#newDirs.clear();
+  }
+
+  /** Reads `length` bytes at `offset` of a segment. */
+  async read(key: string, offset: number, length: number): Promise<Buffer> {
+    const h = await open(this.#path(key), 'r').catch((err: unknown) => {
+      throw (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? new ZadsError('STORAGE_NOT_FOUND', `segment ${key} is missing`, { cause: err, context: { key } })
+        : ioError(err, 'open', key);
+    });
+    try {
+      const buf = Buffer.alloc(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await h.read(buf, done, length - done, offset + done);
+        if (bytesRead === 0) throw new ZadsError('STORAGE_RANGE_INVALID', `segment ${key} ends before byte ${offset + length}`, { context: { key } });
+        done += bytesRead;
+      }
+      return buf;
+    } finally {
+      await h.close();
+    }
+  }
+
+  /**
+   * Cuts each segment file back to the size the catalogue records for it and removes segment files the
+   * catalogue does not know (written before a crash, never recorded). Returns what was cut.
+   */
+  async recover(catalogue: Catalogue): Promise<{ key: string; fromBytes: number; toBytes: number }[]> {
+    await this.close();
+    const known = new Map(catalogue.segments().map((s) => [s.key, s.sizeBytes]));
+    const cut: { key: string; fromBytes: number; toBytes: number }[] = [];
+    for (const key of await this.#listFiles()) {
+      const path = this.#path(key);
+      const { size } = await stat(path);
+      const keep = known.get(key);
+      if (keep === undefined) {
+        await rm(path, { force: true });
+        cut.push({ key, fromBytes: size, toBytes: 0 });
+      } else if (size > keep) {
+        const h = await open(path, 'r+');
+        try {
+          await h.truncate(keep);
+          await h.sync();
+        } finally {
+          await h.close();
+        }
+        cut.push({ key, fromBytes: size, toBytes: keep });
+      } else if (size < keep) {
+        throw new ZadsError('INTERNAL', `segment ${key} has ${size} bytes but the catalogue records ${keep}: bytes were lost after they were made durable`, {
+          context: { key },
+        });
+      }
+    }
+    for (const [key, size] of known) {
+      if (size > 0 && !(await stat(this.#path(key)).catch(() => undefined))) {
+        throw new ZadsError('STORAGE_NOT_FOUND', `segment ${key} (${size} bytes in the catalogue) is missing`, { context: { key } });
+      }
+    }
+    return cut;
+  }
+
+  async #listFiles(): Promise<string[]> {
+    const root = join(this.#root, 'segments');
+    const out: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const full = join(dir, e.name);
+        if (e.isDirectory()) await walk(full);
+        else if (e.isFile() && e.name.endsWith('.seg')) out.push(relative(this.#root, full).split(sep).join('/'));
+      }
+    };
+    await walk(root);
+    return out;
+  }
+
+  /** Closes the open files (appended bytes not yet synced stay undurable). */
+  async close(): Promise<void> {
+    const handles = [...this.#open.values()];
+    this.#open.clear();
+    for (const seg of handles) await seg.handle.close().catch(() => undefined);
+  }
+}
