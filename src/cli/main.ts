@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isZadsError } from '../errors.ts';
+import { registerArchive } from './archive.ts';
 import { registerInspect } from './inspect.ts';
 import { registerMirror } from './mirror.ts';
 
@@ -10,6 +11,7 @@ const program = new Command('zads')
 
 registerInspect(program);
 registerMirror(program);
+registerArchive(program);
 
 try {
   await program.parseAsync(process.argv);

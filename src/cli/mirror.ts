@@ -1,12 +1,10 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import { ZadsError } from '../errors.ts';
 import { Mirror } from '../ingest/index.ts';
 import { createLogger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
-import type { Registry } from '../metrics.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
+import { serveMetrics } from './metrics-server.ts';
 
 interface MirrorCliOptions {
   from?: string;
@@ -16,30 +14,6 @@ interface MirrorCliOptions {
   discoveryIntervalMs: string;
   metricsPort?: string;
   config?: string;
-}
-
-function metricsServer(registry: Registry, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      registry.metrics().then(
-        (body) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(body);
-        },
-        (err: Error) => {
-          res.writeHead(500);
-          res.end(err.message);
-        },
-      );
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
-  });
 }
 
 export function registerMirror(program: Command): void {
@@ -72,7 +46,7 @@ export function registerMirror(program: Command): void {
         logger,
         metrics,
       });
-      const server = opts.metricsPort ? await metricsServer(metrics, Number(opts.metricsPort)) : undefined;
+      const server = opts.metricsPort ? await serveMetrics(metrics, Number(opts.metricsPort)) : undefined;
       const stopped = new Promise<number>((resolve) => {
         const stop = (signal: string) => {
           logger.info({ signal }, 'stopping the mirror');

@@ -19,6 +19,9 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; kind: 'string' 
   ZADS_S3_SECRET_ACCESS_KEY: { path: ['s3', 'secretAccessKey'], kind: 'string' },
   ZADS_S3_FORCE_PATH_STYLE: { path: ['s3', 'forcePathStyle'], kind: 'bool' },
   ZADS_LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
+  ZADS_CLOSE_SCHEDULE: { path: ['archive', 'closeSchedule'], kind: 'string' },
+  ZADS_CLOSE_IDLE_MINUTES: { path: ['archive', 'closeIdleMinutes'], kind: 'int' },
+  ZADS_KEEP_LOCAL_NIGHTS: { path: ['archive', 'keepLocalNights'], kind: 'int' },
 };
 
 type Json = Record<string, unknown>;

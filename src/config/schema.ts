@@ -67,6 +67,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    archive: z
+      .object({
+        /** When to close idle nights: a cron expression, evaluated in UTC. Default daily at 14:00 UTC. */
+        closeSchedule: z.string().min(9).default('0 14 * * *'),
+        /** A night is closed by the schedule once no alert arrived for this long, in minutes. */
+        closeIdleMinutes: z.number().int().min(0).default(60),
+        /** Closed nights kept on local disk once they are safely in S3 (newest first); older ones are read from S3. */
+        keepLocalNights: z.number().int().min(0).default(30),
+      })
+      .strict()
+      .prefault({}),
     /** S3 store for closed nights; absent means local storage only. */
     s3: s3Schema.optional(),
     log: z

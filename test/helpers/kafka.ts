@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { clusterSchema } from '../../src/config/index.ts';
 import type { ClusterConfig } from '../../src/config/index.ts';
@@ -22,13 +22,20 @@ export interface ReadRecord {
   partition: number;
   offset: string;
   message: KafkaMessage;
+  /** SHA-256 of the value; with `digestOnly` the value itself is dropped to keep memory small. */
+  valueSha256: string;
 }
 
 /**
  * Reads a topic from the beginning with a read-committed consumer until `count` records have arrived
  * (or `timeoutMs` passes), then keeps listening `settleMs` more to catch any extra (duplicate) record.
  */
-export async function readTopic(kafka: Kafka, topic: string, count: number, options: { timeoutMs?: number; settleMs?: number } = {}): Promise<ReadRecord[]> {
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  options: { timeoutMs?: number; settleMs?: number; digestOnly?: boolean } = {},
+): Promise<ReadRecord[]> {
   await waitForTopic(kafka, topic, options.timeoutMs ?? 120_000);
   const consumer = kafka.consumer({ groupId: `zads-test-read-${randomUUID()}`, readUncommitted: false, maxBytesPerPartition: 8 * 1024 * 1024 });
   const records: ReadRecord[] = [];
@@ -42,7 +49,9 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, opti
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
-        records.push({ partition, offset: message.offset, message });
+        const valueSha256 = createHash('sha256').update(message.value ?? Buffer.alloc(0)).digest('hex');
+        if (options.digestOnly) message.value = null;
+        records.push({ partition, offset: message.offset, message, valueSha256 });
         if (records.length >= count) reached();
       },
     });

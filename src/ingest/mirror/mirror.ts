@@ -1,7 +1,6 @@
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Message, Producer } from 'kafkajs';
 import { ZadsError, toZadsError } from '../../errors.ts';
-import { createKafka } from '../../kafka/index.ts';
-import { DEFAULT_TOPIC_CONFIGS } from '../../kafka/index.ts';
+import { DEFAULT_TOPIC_CONFIGS, TopicWatch, createKafka } from '../../kafka/index.ts';
 import type { Logger } from '../../log.ts';
 import { counter, createMetricsRegistry, gauge, histogram } from '../../metrics.ts';
 import type { Registry } from '../../metrics.ts';
@@ -47,11 +46,10 @@ export class Mirror {
   readonly #producer: Producer;
   readonly #positions: MirrorPositions;
   readonly #sourceKafka;
+  readonly #watch: TopicWatch;
   #consumer: Consumer | undefined;
   #topics: string[] = [];
-  #discovery: NodeJS.Timeout | undefined;
   #report: NodeJS.Timeout | undefined;
-  #discovering: Promise<void> = Promise.resolve();
   #started = false;
   #closing: Promise<void> | undefined;
   #failure: ZadsError | undefined;
@@ -79,6 +77,13 @@ export class Mirror {
       retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
     });
     this.#positions = new MirrorPositions(this.#targetAdmin, this.groupId);
+    this.#watch = new TopicWatch({
+      admin: this.#sourceAdmin,
+      pattern: this.#options.topics,
+      intervalMs: this.#options.discoveryIntervalMs,
+      onChange: (topics, added) => this.#onTopics(topics, added),
+      logger: this.#log,
+    });
     const labels = ['topic', 'partition'];
     this.#m = {
       records: counter(this.#metrics, 'zads_mirror_records_total', 'Records mirrored to the target', labels),
@@ -117,25 +122,21 @@ export class Mirror {
         { cause },
       );
     }
-    await this.#discover();
-    this.#discovery = setInterval(() => {
-      // A failed look (a broker restarting) is tried again at the next tick.
-      this.#discovering = this.#discovering
-        .then(() => this.#discover())
-        .catch((err) => this.#log?.warn({ err: (err as Error).message }, 'topic discovery failed; will retry'));
-    }, this.#options.discoveryIntervalMs);
+    await this.#watch.start();
     if (this.#options.reportIntervalMs > 0) {
       this.#report = setInterval(() => this.#logReport(), this.#options.reportIntervalMs);
     }
     this.#log?.info({ topics: this.#topics, groupId: this.groupId }, 'mirror started');
   }
 
-  async #discover(): Promise<void> {
+  async #onTopics(matching: string[], added: string[]): Promise<void> {
     if (this.#closing) return;
-    const all = await this.#sourceAdmin.listTopics();
-    const matching = all.filter((t) => this.#options.topics.test(t)).sort();
-    if (matching.length === 0 || matching.join('\n') === this.#topics.join('\n')) return;
-    const added = matching.filter((t) => !this.#topics.includes(t));
+    if (matching.length === 0) {
+      await this.#consumer?.disconnect();
+      this.#consumer = undefined;
+      this.#topics = [];
+      return;
+    }
     await this.#ensureTargetTopics(added);
     this.#topics = matching;
     this.#stats.topics = [...matching];
@@ -296,9 +297,8 @@ export class Mirror {
   /** Stops consuming and disconnects everything; safe to call more than once. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      if (this.#discovery) clearInterval(this.#discovery);
       if (this.#report) clearInterval(this.#report);
-      await this.#discovering.catch(() => undefined);
+      await this.#watch.stop();
       const steps = [
         () => this.#consumer?.disconnect(),
         () => this.#producer.disconnect(),

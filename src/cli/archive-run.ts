@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { openArchive } from '../archive/index.ts';
+import { ZadsError } from '../errors.ts';
+import { ArchiveIngest } from '../ingest/index.ts';
+import { createLogger } from '../log.ts';
+import { createMetricsRegistry } from '../metrics.ts';
+import { clusterFrom, commandConfig } from './cluster-option.ts';
+import { serveMetrics } from './metrics-server.ts';
+
+interface RunOptions {
+  brokers?: string;
+  data?: string;
+  topics: string;
+  group: string;
+  discoveryIntervalMs: string;
+  metricsPort?: string;
+  config?: string;
+}
+
+export function registerArchiveRun(archive: Command): void {
+  archive
+    .command('run')
+    .description('archive the nightly topics of the UW cluster into segments and the catalogue, exactly once (runs until stopped)')
+    .option('--brokers <brokers>', 'cluster to read: host:port[,…] or "uw" (default: config clusters.uw)')
+    .option('--data <dir>', 'data folder of the archive (default: config dataDir)')
+    .option('--topics <regex>', 'nightly topics to archive (whole-name match)', '^ztf_\\d{8}_programid\\d+$')
+    .option('--group <id>', 'consumer group on the cluster', 'zads-archive')
+    .option('--discovery-interval-ms <ms>', 'how often to look for new nightly topics', '1000')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')
+    .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
+    .action(async (opts: RunOptions) => {
+      const config = commandConfig(opts.config);
+      const logger = createLogger(config.log.level);
+      let topics: RegExp;
+      try {
+        topics = new RegExp(opts.topics);
+      } catch (cause) {
+        throw new ZadsError('CONFIG_INVALID', `--topics is not a valid regular expression: ${(cause as Error).message}`, { cause });
+      }
+      const cluster = clusterFrom(config, opts.brokers, 'uw');
+      const metrics = createMetricsRegistry({ defaultMetrics: true });
+      const archived = await openArchive({ dataDir: opts.data ?? config.dataDir, s3: config.s3, writer: true });
+      const ingest = new ArchiveIngest({
+        cluster,
+        archive: archived,
+        topics,
+        groupId: opts.group,
+        discoveryIntervalMs: Number(opts.discoveryIntervalMs),
+        logger,
+        metrics,
+      });
+      const server = opts.metricsPort ? await serveMetrics(metrics, Number(opts.metricsPort)) : undefined;
+      const stopped = new Promise<number>((resolve) => {
+        process.once('SIGINT', () => resolve(0));
+        process.once('SIGTERM', () => resolve(0));
+        ingest.onFailure((err) => {
+          process.stderr.write(`zads archive run: ${err.describe()}\n`);
+          resolve(1);
+        });
+      });
+      try {
+        await ingest.start();
+        process.stderr.write(`zads archive run: archiving ${opts.topics} from ${cluster.brokers.join(',')} into ${archived.dataDir} (Ctrl-C to stop)\n`);
+        process.exitCode = await stopped;
+        const s = ingest.stats;
+        process.stderr.write(`zads archive run: stopped; ${s.alerts} alerts archived, ${s.duplicates} duplicates, ${s.quarantined} quarantined\n`);
+      } finally {
+        await ingest.close();
+        await archived.close();
+        server?.close();
+      }
+    });
+}

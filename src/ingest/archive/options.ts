@@ -1,0 +1,48 @@
+import type { Archive } from '../../archive/index.ts';
+import type { ClusterConfig } from '../../config/index.ts';
+import { ZadsError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { Registry } from '../../metrics.ts';
+
+/** Options of an {@link ArchiveIngest}. */
+export interface ArchiveIngestOptions {
+  /** The cluster read from (UW). */
+  cluster: ClusterConfig;
+  /** The archive written to, opened as writer (`openArchive({ writer: true })`). */
+  archive: Archive;
+  /** Nightly topics to archive (whole-name match); each name must carry its night. Default `^ztf_\d{8}_programid\d+$`. */
+  topics?: RegExp;
+  /** Consumer group on the cluster. Default "zads-archive". */
+  groupId?: string;
+  /** How often the cluster is listed for new nightly topics, in ms. Default 1000. */
+  discoveryIntervalMs?: number;
+  /** Most bytes fetched from one partition per request, in bytes; bounds a batch and memory. Default 8 MiB. */
+  maxFetchBytesPerPartition?: number;
+  /** How often a progress line is logged, in ms; 0 turns it off. Default 10,000. */
+  reportIntervalMs?: number;
+  logger?: Logger;
+  metrics?: Registry;
+}
+
+export type ResolvedArchiveIngestOptions = Required<Omit<ArchiveIngestOptions, 'logger' | 'metrics'>> &
+  Pick<ArchiveIngestOptions, 'logger' | 'metrics'>;
+
+export function resolveArchiveIngestOptions(o: ArchiveIngestOptions): ResolvedArchiveIngestOptions {
+  const positive = (name: string, v: number, zero = false): number => {
+    if (!Number.isFinite(v) || v < 0 || (!zero && v === 0)) {
+      throw new ZadsError('CONFIG_INVALID', `archive ingest option ${name} must be a ${zero ? 'non-negative' : 'positive'} number, not ${v}`, { context: { key: name } });
+    }
+    return v;
+  };
+  return {
+    cluster: o.cluster,
+    archive: o.archive,
+    topics: o.topics ?? /^ztf_\d{8}_programid\d+$/,
+    groupId: o.groupId ?? 'zads-archive',
+    discoveryIntervalMs: positive('discoveryIntervalMs', o.discoveryIntervalMs ?? 1000),
+    maxFetchBytesPerPartition: positive('maxFetchBytesPerPartition', o.maxFetchBytesPerPartition ?? 8 * 1024 * 1024),
+    reportIntervalMs: positive('reportIntervalMs', o.reportIntervalMs ?? 10_000, true),
+    logger: o.logger,
+    metrics: o.metrics,
+  };
+}
