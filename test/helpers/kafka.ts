@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { decodePayload } from '../../src/alert/index.ts';
 import { clusterSchema } from '../../src/config/index.ts';
 import type { ClusterConfig } from '../../src/config/index.ts';
 import { createKafka } from '../../src/kafka/index.ts';
@@ -24,6 +25,8 @@ export interface ReadRecord {
   message: KafkaMessage;
   /** SHA-256 of the value; with `digestOnly` the value itself is dropped to keep memory small. */
   valueSha256: string;
+  /** The candid of the (first) alert in the value, with `withCandid`. */
+  candid?: string;
 }
 
 /**
@@ -34,7 +37,7 @@ export async function readTopic(
   kafka: Kafka,
   topic: string,
   count: number,
-  options: { timeoutMs?: number; settleMs?: number; digestOnly?: boolean } = {},
+  options: { timeoutMs?: number; settleMs?: number; digestOnly?: boolean; withCandid?: boolean } = {},
 ): Promise<ReadRecord[]> {
   await waitForTopic(kafka, topic, options.timeoutMs ?? 120_000);
   const consumer = kafka.consumer({ groupId: `zads-test-read-${randomUUID()}`, readUncommitted: false, maxBytesPerPartition: 8 * 1024 * 1024 });
@@ -50,8 +53,9 @@ export async function readTopic(
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         const valueSha256 = createHash('sha256').update(message.value ?? Buffer.alloc(0)).digest('hex');
+        const candid = options.withCandid ? (await decodePayload(message.value!))[0]!.alert.candid.toString() : undefined;
         if (options.digestOnly) message.value = null;
-        records.push({ partition, offset: message.offset, message, valueSha256 });
+        records.push({ partition, offset: message.offset, message, valueSha256, candid });
         if (records.length >= count) reached();
       },
     });

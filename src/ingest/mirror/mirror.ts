@@ -226,6 +226,7 @@ export class Mirror {
       }
       const after = BigInt(chunk[chunk.length - 1]!.offset) + 1n;
       await this.#commitChunk(topic, partition, chunk, after);
+      payload.resolveOffset(chunk[chunk.length - 1]!.offset);
       next = after;
       this.#stats.records += chunk.length;
       this.#stats.bytes += bytes;
