@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { openArchive } from '../archive/index.ts';
+import { ZadsError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { Replay } from '../replay/index.ts';
+import type { Pacing, ReplayReport } from '../replay/index.ts';
+import { clusterFrom, commandConfig } from './cluster-option.ts';
+import { createProgress } from './progress.ts';
+
+interface ReplayCliOptions {
+  data?: string;
+  night: string;
+  program: string;
+  from?: string;
+  to?: string;
+  objects?: string;
+  brokers?: string;
+  topic?: string;
+  partitions: string;
+  speed?: string;
+  rate?: string;
+  bursts?: boolean;
+  max?: string;
+  id?: string;
+  thenLive?: boolean;
+  liveBrokers?: string;
+  liveIdleStopMs?: string;
+  json?: boolean;
+  config?: string;
+}
+
+/** A time bound: a Julian Date (a plain number) or a UTC ISO time ("2018-08-19T04:00:00Z"). */
+export function parseTimeBound(name: string, value: string): number {
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);
+  if (Number.isNaN(ms)) {
+    throw new ZadsError('CONFIG_INVALID', `${name} must be a Julian Date (2458349.75) or a UTC time (2018-08-19T06:00:00Z), not ${JSON.stringify(value)}`, {
+      context: { key: name },
+    });
+  }
+  return ms / 86_400_000 + 2440587.5;
+}
+
+function pacingOf(o: ReplayCliOptions): Pacing {
+  if (o.speed !== undefined && o.rate !== undefined) throw new ZadsError('CONFIG_INVALID', 'choose one of --speed and --rate', { context: { key: 'pacing' } });
+  if (o.speed !== undefined) return { mode: 'speed', factor: Number(o.speed) };
+  if (o.rate !== undefined) return { mode: 'rate', alertsPerSec: Number(o.rate), bursts: o.bursts ?? false };
+  return { mode: 'max' };
+}
+
+function line(r: ReplayReport): string {
+  return (
+    `replay ${r.id} → ${r.topic}: ${r.state}, ${r.sent} alerts in ${r.seconds.toFixed(1)} s (${r.achievedRate.toFixed(1)}/s` +
+    `${r.requestedRate ? ` of ${r.requestedRate}/s requested` : ''}), ${r.fromArchive} from the archive, ${r.fromLive} live; ` +
+    `pacing error p50 ${r.pacingErrorMs.p50} ms p99 ${r.pacingErrorMs.p99} ms; publish latency p50 ${r.publishLatencyMs.p50} ms p99 ${r.publishLatencyMs.p99} ms`
+  );
+}
+
+export function registerReplay(program: Command): void {
+  program
+    .command('replay')
+    .description('re-publish an archived night (or part of it) to Kafka at a measured rate; resumable; optionally then the live stream')
+    .requiredOption('--night <YYYYMMDD>', 'archived night')
+    .option('--program <N>', 'programid of the night', '1')
+    .option('--data <dir>', 'data folder of the archive (default: config dataDir)')
+    .option('--from <time>', 'only alerts from this time: Julian Date or UTC ISO time')
+    .option('--to <time>', 'only alerts before this time: Julian Date or UTC ISO time')
+    .option('--objects <ids>', 'only these objectIds, comma-separated')
+    .option('--brokers <brokers>', 'target cluster: host:port[,…] or "uw"/"ipac" (default: config clusters.uw)')
+    .option('--topic <name>', 'target topic (default: ztf_<night>_programid<N>_replay)')
+    .option('--partitions <n>', 'partitions of a target topic created here', '16')
+    .option('--speed <x>', 'original arrival times (Kafka timestamps), x times faster')
+    .option('--rate <n>', 'alerts per second')
+    .option('--bursts', 'with --rate: send each exposure (alerts sharing a jd) at once')
+    .option('--max <n>', 'stop after this many alerts')
+    .option('--id <id>', 'replay id; run again with the same id to resume after a stop or crash')
+    .option('--then-live', 'after the archive, go on with the live topic from where the archive ends')
+    .option('--live-brokers <brokers>', 'cluster of the live topic (default: config clusters.uw)')
+    .option('--live-idle-stop-ms <ms>', 'with --then-live: stop after this long with nothing new')
+    .option('--json', 'print the final report as one JSON line on stdout')
+    .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
+    .action(async (o: ReplayCliOptions) => {
+      const config = commandConfig(o.config);
+      if (!/^\d{8}$/.test(o.night)) throw new ZadsError('CONFIG_INVALID', `--night must be YYYYMMDD, not ${JSON.stringify(o.night)}`, { context: { key: 'night' } });
+      const archive = await openArchive({ dataDir: o.data ?? config.dataDir, s3: config.s3 });
+      const programid = Number(o.program);
+      if (!archive.catalogue.night(o.night, programid)) {
+        await archive.close();
+        throw new ZadsError('INPUT_NOT_FOUND', `night ${o.night} programid ${programid} is not in the archive ${archive.dataDir}`, { context: { night: o.night } });
+      }
+      const replay = new Replay({
+        id: o.id ?? randomUUID(),
+        archive,
+        selection: {
+          night: o.night,
+          programid,
+          fromJd: o.from === undefined ? undefined : parseTimeBound('--from', o.from),
+          toJd: o.to === undefined ? undefined : parseTimeBound('--to', o.to),
+          objectIds: o.objects?.split(',').map((s) => s.trim()).filter(Boolean),
+        },
+        target: clusterFrom(config, o.brokers, 'uw'),
+        topic: o.topic,
+        partitions: Number(o.partitions),
+        pacing: pacingOf(o),
+        maxAlerts: o.max === undefined ? undefined : Number(o.max),
+        thenLive: o.thenLive
+          ? { liveCluster: clusterFrom(config, o.liveBrokers, 'uw'), idleStopMs: o.liveIdleStopMs === undefined ? undefined : Number(o.liveIdleStopMs) }
+          : undefined,
+        logger: createLogger(config.log.level),
+      });
+      const total = archive.catalogue.countNight(o.night, programid).alerts;
+      const progress = createProgress({ label: `replay ${replay.id}`, total: o.thenLive ? undefined : Math.min(total, o.max ? Number(o.max) : total), unit: 'alerts' });
+      const ticker = setInterval(() => {
+        const s = replay.status();
+        progress.update({ done: s.sent, bytes: s.bytes, seconds: s.seconds });
+      }, 500);
+      const stop = () => replay.cancel();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        process.stderr.write(`replay ${replay.id}: night ${o.night} programid ${programid} → ${replay.topic} (resume with --id ${replay.id})\n`);
+        const report = await replay.run();
+        clearInterval(ticker);
+        progress.update({ done: report.sent, bytes: report.bytes, seconds: report.seconds });
+        progress.stop();
+        if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        else process.stdout.write(`${line(report)}\n`);
+      } finally {
+        clearInterval(ticker);
+        progress.stop();
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        await archive.close();
+      }
+    });
+}
