@@ -11,6 +11,7 @@ import { kafkaConsumerPerf } from './stages/kafka-consumer-perf.ts';
 import { kafkaProducerPerf } from './stages/kafka-producer-perf.ts';
 import { loopback } from './stages/loopback.ts';
 import { mirrorStage } from './stages/mirror.ts';
+import { replayStage } from './stages/replay.ts';
 
 export const STAGES: readonly Stage[] = [
   // baselines: what this machine does without our code
@@ -22,6 +23,7 @@ export const STAGES: readonly Stage[] = [
   // our code, each against its baseline
   codecDecode,
   mirrorStage,
+  replayStage,
 ];
 
 checkRegistry(STAGES);

@@ -42,12 +42,18 @@ export interface ReplayReport {
 export class ReplayMeasure {
   readonly #pacing = histogram();
   readonly #publish = histogram();
-  readonly startedMs = Date.now();
+  /** When sending began (set by start(); the construction time until then). */
+  startedMs = Date.now();
   sent = 0;
   fromArchive = 0;
   fromLive = 0;
   bytes = 0;
   transactions = 0;
+
+  /** Marks the start of sending, after connecting and reading the checkpoint: rates count from here. */
+  start(): void {
+    this.startedMs = Date.now();
+  }
 
   /** One message went out `lateMs` after its due time and was committed `publishMs` after it. */
   record(lateMs: number, publishMs: number, bytes: number, live: boolean): void {

@@ -125,6 +125,7 @@ export class Replay {
       if (this.#o.thenLive && this.#cp.handOff === null) {
         this.#cp.handOff = Object.fromEntries([...handOffPositions(this.#o.archive, this.#o.selection)].map(([p, o]) => [String(p), o.toString()]));
       }
+      this.#measure.start();
       const pacer = new Pacer(this.#pacing, Date.now());
       let index = 0;
       if (this.#cp.phase === 'archive') {
