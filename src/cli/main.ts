@@ -3,6 +3,8 @@ import { isZadsError } from '../errors.ts';
 import { registerArchive } from './archive.ts';
 import { registerInspect } from './inspect.ts';
 import { registerMirror } from './mirror.ts';
+import { registerReplay } from './replay.ts';
+import { registerProduce } from './produce.ts';
 
 const program = new Command('zads')
   .description('ZADS-TS: archive and replay of astronomical alert streams (ZTF Avro alerts over Kafka)')
@@ -11,7 +13,9 @@ const program = new Command('zads')
 
 registerInspect(program);
 registerMirror(program);
+registerProduce(program);
 registerArchive(program);
+registerReplay(program);
 
 try {
   await program.parseAsync(process.argv);
