@@ -255,6 +255,23 @@ export interface WriteOptions {
   codec?: 'null' | 'deflate';
   /** The 16-byte sync marker; random by default. */
   sync?: Buffer;
+  /**
+   * Check each alert against the schema before encoding, so a wrong value is refused with its field
+   * path instead of being written (avsc writes a string given for a double as NaN). Default true; a
+   * caller that builds alerts from the schema itself (the simulator) may turn it off.
+   */
+  validate?: boolean;
+}
+
+// One encoding buffer, grown on demand: avsc's toBuffer encodes a 45 KB alert twice (its pool is small).
+let scratch = Buffer.alloc(1024 * 1024);
+
+function encodeRecord(schema: WriterSchema, alert: unknown): Buffer {
+  for (;;) {
+    const end = schema.type.encode(alert, scratch, 0);
+    if (end >= 0) return Buffer.from(scratch.subarray(0, end));
+    scratch = Buffer.alloc(Math.max(scratch.length * 2, scratch.length - end));
+  }
 }
 
 /**
@@ -267,12 +284,12 @@ export function writeContainer(alerts: readonly unknown[], schema: WriterSchema,
   const parts: Buffer[] = [];
   alerts.forEach((alert, i) => {
     const bad: string[] = [];
-    if (!schema.type.isValid(alert, { errorHook: (path) => bad.push(path.join('.') || '(root)') })) {
+    if (options.validate !== false && !schema.type.isValid(alert, { errorHook: (path) => bad.push(path.join('.') || '(root)') })) {
       throw new ZadsError('ALERT_CORRUPT', `alert ${i} does not match schema ${schema.version}: bad field ${bad[0]}`, {
         context: { field: bad[0] },
       });
     }
-    parts.push(schema.type.toBuffer(alert));
+    parts.push(encodeRecord(schema, alert));
   });
   let data = Buffer.concat(parts);
   if (codec === 'deflate') data = deflateRawSync(data);
