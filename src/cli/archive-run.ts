@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openArchive } from '../archive/index.ts';
+import { openArchive, startCloseSchedule } from '../archive/index.ts';
 import { ZadsError } from '../errors.ts';
 import { ArchiveIngest } from '../ingest/index.ts';
 import { createLogger } from '../log.ts';
@@ -15,6 +15,7 @@ interface RunOptions {
   discoveryIntervalMs: string;
   metricsPort?: string;
   config?: string;
+  schedule: boolean;
 }
 
 export function registerArchiveRun(archive: Command): void {
@@ -27,6 +28,7 @@ export function registerArchiveRun(archive: Command): void {
     .option('--group <id>', 'consumer group on the cluster', 'zads-archive')
     .option('--discovery-interval-ms <ms>', 'how often to look for new nightly topics', '1000')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')
+    .option('--no-schedule', 'do not close idle nights on the configured schedule (archive.closeSchedule, UTC)')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (opts: RunOptions) => {
       const config = commandConfig(opts.config);
@@ -50,6 +52,17 @@ export function registerArchiveRun(archive: Command): void {
         metrics,
       });
       const server = opts.metricsPort ? await serveMetrics(metrics, Number(opts.metricsPort)) : undefined;
+      // Closing idle nights (and, with S3, uploading them and pruning old local copies) runs in this
+      // process: it is the one writer of the data folder.
+      const schedule = opts.schedule
+        ? startCloseSchedule(archived, {
+            cronExpression: config.archive.closeSchedule,
+            idleMinutes: config.archive.closeIdleMinutes,
+            remote: config.s3 ? { keepLocalNights: config.archive.keepLocalNights, partSizeBytes: config.s3.partSizeBytes } : undefined,
+            logger,
+            onClosed: (r) => logger.info({ report: r }, 'night closed'),
+          })
+        : undefined;
       const stopped = new Promise<number>((resolve) => {
         process.once('SIGINT', () => resolve(0));
         process.once('SIGTERM', () => resolve(0));
@@ -65,6 +78,7 @@ export function registerArchiveRun(archive: Command): void {
         const s = ingest.stats;
         process.stderr.write(`zads archive run: stopped; ${s.alerts} alerts archived, ${s.duplicates} duplicates, ${s.quarantined} quarantined\n`);
       } finally {
+        await schedule?.stop();
         await ingest.close();
         await archived.close();
         server?.close();

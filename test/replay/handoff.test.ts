@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ArchiveIngest } from '../../src/ingest/index.ts';
 import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
 import { Replay } from '../../src/replay/index.ts';
-import { realAlerts, renumbered, tempArchive } from '../archive/close/fixture.ts';
+import { realAlerts, renumbered, tempArchive } from '../helpers/archive.ts';
 import { cluster, kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
 

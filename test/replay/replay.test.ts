@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteTopics } from '../../src/kafka/index.ts';
 import { Replay } from '../../src/replay/index.ts';
-import { addAlerts, realAlerts, renumbered, tempArchive } from '../archive/close/fixture.ts';
-import type { RealAlert, TempArchive } from '../archive/close/fixture.ts';
+import { addAlerts, realAlerts, renumbered, tempArchive } from '../helpers/archive.ts';
+import type { RealAlert, TempArchive } from '../helpers/archive.ts';
 import { cluster, kafkaFor, readTopic } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
 

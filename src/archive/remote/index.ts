@@ -1,0 +1,13 @@
+export { nightCatalogueStream, NIGHT_CATALOGUE_FORMAT, NIGHT_CATALOGUE_VERSION } from './catalogue-snapshot.ts';
+export { EtagTap, bareEtag } from './etag.ts';
+export { nightCatalogueKey } from './keys.ts';
+export { pruneLocal } from './prune.ts';
+export type { PruneOptions, PruneReport } from './prune.ts';
+export { DEFAULT_PART_SIZE_BYTES, putChecked } from './put-checked.ts';
+export type { CheckedObject, PutCheckedOptions } from './put-checked.ts';
+export { openNightReader } from './reader.ts';
+export type { AlertBytesLocation, NightReader, OpenNightReaderOptions, SegmentExtent, TarballSource } from './reader.ts';
+export { uploadNight } from './upload-night.ts';
+export type { UploadNightOptions, UploadReport, UploadedObject } from './upload-night.ts';
+export { nightsToUpload, syncRemote } from './sync.ts';
+export type { SyncRemoteOptions, SyncRemoteResult } from './sync.ts';
