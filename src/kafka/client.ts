@@ -17,7 +17,10 @@ function logCreatorFor(logger: Logger): KafkaConfig['logCreator'] {
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, ...extra } = log;
-      child[LEVELS[level] ?? 'info'](extra, message);
+      // Right after a transaction commits, the coordinator answers CONCURRENT_TRANSACTIONS until its
+      // markers are written; kafkajs logs each such answer as an error although it retries them.
+      const retried = typeof extra.error === 'string' && extra.error.includes('concurrent operation on the same transaction');
+      child[retried ? 'debug' : (LEVELS[level] ?? 'info')](extra, message);
     };
 }
 
