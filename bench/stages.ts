@@ -4,6 +4,8 @@
  */
 import { checkRegistry } from './harness.ts';
 import type { Stage } from './harness.ts';
+import { apiStage } from './stages/api.ts';
+import { archiveStage } from './stages/archive.ts';
 import { avscAlone } from './stages/avsc-alone.ts';
 import { codecDecode } from './stages/codec-decode.ts';
 import { disk } from './stages/disk.ts';
@@ -23,7 +25,9 @@ export const STAGES: readonly Stage[] = [
   // our code, each against its baseline
   codecDecode,
   mirrorStage,
+  archiveStage,
   replayStage,
+  apiStage,
 ];
 
 checkRegistry(STAGES);

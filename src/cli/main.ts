@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { isZadsError } from '../errors.ts';
 import { registerArchive } from './archive.ts';
+import { registerDemo } from './demo.ts';
 import { registerInspect } from './inspect.ts';
 import { registerMirror } from './mirror.ts';
 import { registerReplay } from './replay.ts';
 import { registerProduce } from './produce.ts';
+import { registerServe } from './serve.ts';
 
 const program = new Command('zads')
   .description('ZADS-TS: archive and replay of astronomical alert streams (ZTF Avro alerts over Kafka)')
@@ -16,6 +18,8 @@ registerMirror(program);
 registerProduce(program);
 registerArchive(program);
 registerReplay(program);
+registerDemo(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -54,6 +54,37 @@ export const s3Schema = z
   })
   .strict();
 
+/** One bearer token of the HTTP API. Only its SHA-256 is kept, never the token itself. */
+export const apiTokenSchema = z
+  .object({
+    /** Who holds the token; shows in logs and in the replays it starts. */
+    name: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'a token name is 1-64 of A-Z, a-z, 0-9, ".", "_", "@", "-"'),
+    /** SHA-256 of the token as 64 hex digits: `printf %s "$TOKEN" | sha256sum`. */
+    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 of the token, 64 hex digits (printf %s "$TOKEN" | sha256sum)'),
+    /** What it may do: "read" (reads, when publicReads is off), "replay" (start and steer replays), "admin" (everything). */
+    roles: z.array(z.enum(['read', 'replay', 'admin'])).min(1),
+  })
+  .strict();
+
+export const apiSchema = z
+  .object({
+    /** Address `zads serve` listens on. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Port `zads serve` listens on (0: any free port). */
+    port: z.number().int().min(0).max(65_535).default(8080),
+    /** Reads (downloads, queries) need no token; when false they need a token with the "read" role. */
+    publicReads: z.boolean().default(true),
+    /** Bearer tokens for replay control and (with publicReads off) reads. */
+    tokens: z.array(apiTokenSchema).default([]),
+    /** Largest cone search radius, in degrees. */
+    maxConeRadiusDeg: z.number().positive().max(10).default(1),
+    /** Most alerts in one page of /v1/alerts or one cone search answer. */
+    maxPageAlerts: z.number().int().min(1).max(100_000).default(10_000),
+    /** Largest request body, in bytes (replay requests are well under 1 KB). */
+    maxBodyBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     /** Folder of the local archive: segments, catalogue, tarballs, quarantine. */
@@ -78,6 +109,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The HTTP API (`zads serve`). */
+    api: apiSchema.prefault({}),
     /** S3 store for closed nights; absent means local storage only. */
     s3: s3Schema.optional(),
     log: z
@@ -90,3 +123,5 @@ export const configSchema = z
 export type ZadsConfig = z.infer<typeof configSchema>;
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type S3Config = z.infer<typeof s3Schema>;
+export type ApiConfig = z.infer<typeof apiSchema>;
+export type ApiToken = z.infer<typeof apiTokenSchema>;

@@ -1,5 +1,6 @@
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { decodePayload } from '../alert/index.ts';
+import { openNightReader } from '../archive/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
 import { DEFAULT_NIGHT_PARTITIONS, createKafka, ensureTopic, nightTopicName } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
@@ -166,45 +167,51 @@ export class Replay {
     let batchBytes = 0;
     let index = 0;
     let cursor = this.#cp.cursor;
-    for (const item of archivedItems(archive, selection, this.#cp.cursor ?? undefined, handOff)) {
-      await this.#gate();
-      if (this.#cancelled || this.#cp.sent + batch.length >= (this.#o.maxAlerts ?? Infinity)) break;
-      const dueMs = pacer.dueAt(index, item.jd, item.arrivalMs);
-      const wait = dueMs - Date.now();
-      if (wait > 0) {
-        if (batch.length > 0) {
+    // Local segments while the night has a local copy, S3 range reads once it is pruned to S3.
+    const reader = await openNightReader(archive, { night: selection.night, programid: selection.programid });
+    try {
+      for (const item of archivedItems(archive, selection, this.#cp.cursor ?? undefined, handOff)) {
+        await this.#gate();
+        if (this.#cancelled || this.#cp.sent + batch.length >= (this.#o.maxAlerts ?? Infinity)) break;
+        const dueMs = pacer.dueAt(index, item.jd, item.arrivalMs);
+        const wait = dueMs - Date.now();
+        if (wait > 0) {
+          if (batch.length > 0) {
+            await this.#flush(batch, { cursor });
+            batch = [];
+            batchBytes = 0;
+          }
+          const left = dueMs - Date.now();
+          if (left > 0) await sleep(left);
+        }
+        const value = await reader.alertBytes(item);
+        batch.push({
+          key: item.objectId,
+          value,
+          dueMs,
+          live: false,
+          headers: {
+            'zads-replay-id': this.id,
+            'zads-source-night': selection.night,
+            'zads-source-topic': item.topic ?? '',
+            'zads-source-partition': item.partition === null ? '' : String(item.partition),
+            'zads-source-offset': item.kafkaOffset === null ? '' : item.kafkaOffset.toString(),
+            'zads-candid': item.candid.toString(),
+          },
+        });
+        batchBytes += value.length;
+        cursor = { arrivalMs: item.arrivalMs, candid: item.candid.toString() };
+        index++;
+        if (batch.length >= maxAlerts || batchBytes >= maxBytes) {
           await this.#flush(batch, { cursor });
           batch = [];
           batchBytes = 0;
         }
-        const left = dueMs - Date.now();
-        if (left > 0) await sleep(left);
       }
-      const value = await archive.segments.read(item.segment, item.byteOffset, item.byteLength);
-      batch.push({
-        key: item.objectId,
-        value,
-        dueMs,
-        live: false,
-        headers: {
-          'zads-replay-id': this.id,
-          'zads-source-night': selection.night,
-          'zads-source-topic': item.topic ?? '',
-          'zads-source-partition': item.partition === null ? '' : String(item.partition),
-          'zads-source-offset': item.kafkaOffset === null ? '' : item.kafkaOffset.toString(),
-          'zads-candid': item.candid.toString(),
-        },
-      });
-      batchBytes += value.length;
-      cursor = { arrivalMs: item.arrivalMs, candid: item.candid.toString() };
-      index++;
-      if (batch.length >= maxAlerts || batchBytes >= maxBytes) {
-        await this.#flush(batch, { cursor });
-        batch = [];
-        batchBytes = 0;
-      }
+      if (batch.length > 0) await this.#flush(batch, { cursor });
+    } finally {
+      await reader.close();
     }
-    if (batch.length > 0) await this.#flush(batch, { cursor });
     return index;
   }
 

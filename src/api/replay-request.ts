@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { night, timeBound } from './params.ts';
+
+/** A time bound in a JSON body: a Julian Date as a number, or a string as the query parameters take it. */
+const bodyTime = z.union([z.number().min(2_400_000).max(2_600_000), timeBound]);
+
+const positive = (what: string) => z.number().positive().max(1_000_000).meta({ description: what });
+
+/** How a replay spaces its messages (as `zads replay`: --rate, --rate --bursts, --speed, or as fast as possible). */
+export const pacingSchema = z
+  .discriminatedUnion('mode', [
+    z.object({ mode: z.literal('max') }).strict(),
+    z
+      .object({
+        mode: z.literal('rate'),
+        alertsPerSec: positive('Alerts per second.'),
+        bursts: z.boolean().optional().meta({ description: 'Send each exposure (alerts sharing a jd) at once, keeping the average rate.' }),
+      })
+      .strict(),
+    z.object({ mode: z.literal('speed'), factor: positive('The original arrival times, this many times faster.') }).strict(),
+  ])
+  .meta({ description: 'How messages are spaced in time; default as fast as the broker takes them.' });
+
+/**
+ * The body of `POST /v1/replays`. The target cluster is always the configured UW cluster: a client
+ * chooses the topic, never where the server connects.
+ */
+export const replayRequestSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'an id is 1-100 of A-Z, a-z, 0-9, ".", "_", "-"')
+      .optional()
+      .meta({ description: 'Replay id; starting a stopped replay again with its id resumes it from its checkpoint. Default: a new UUID.' }),
+    night,
+    programid: z.number().int().min(0).max(9999).default(1).meta({ description: 'ZTF program of the night.' }),
+    from: bodyTime.optional().meta({ description: 'Only alerts with jd ≥ this: a Julian Date or a UTC ISO time.' }),
+    to: bodyTime.optional().meta({ description: 'Only alerts with jd < this: a Julian Date or a UTC ISO time.' }),
+    objectIds: z
+      .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$/))
+      .min(1)
+      .max(10_000)
+      .optional()
+      .meta({ description: 'Only the alerts of these objects.' }),
+    topic: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,200}$/, 'a Kafka topic name is 1-200 of A-Z, a-z, 0-9, ".", "_", "-"')
+      .optional()
+      .meta({ description: 'Target topic; default ztf_<night>_programid<N>_replay. Created when missing.' }),
+    partitions: z.number().int().min(1).max(256).optional().meta({ description: 'Partitions of a target topic created by the replay; default 16.' }),
+    pacing: pacingSchema.optional(),
+    maxAlerts: z.number().int().min(1).optional().meta({ description: 'Stop after this many alerts.' }),
+  })
+  .strict()
+  .refine((b) => b.from === undefined || b.to === undefined || b.from < b.to, { message: 'from must be before to', path: ['to'] });
+
+export type ReplayRequest = z.output<typeof replayRequestSchema>;
