@@ -13,6 +13,7 @@ import { kafkaConsumerPerf } from './stages/kafka-consumer-perf.ts';
 import { kafkaProducerPerf } from './stages/kafka-producer-perf.ts';
 import { loopback } from './stages/loopback.ts';
 import { mirrorStage } from './stages/mirror.ts';
+import { filterStage } from './stages/filter.ts';
 import { replayStage } from './stages/replay.ts';
 
 export const STAGES: readonly Stage[] = [
@@ -25,6 +26,7 @@ export const STAGES: readonly Stage[] = [
   // our code, each against its baseline
   codecDecode,
   mirrorStage,
+  filterStage,
   archiveStage,
   replayStage,
   apiStage,

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isZadsError } from '../errors.ts';
 import { registerArchive } from './archive.ts';
+import { registerFilter } from './filter.ts';
 import { registerDemo } from './demo.ts';
 import { registerInspect } from './inspect.ts';
 import { registerMirror } from './mirror.ts';
@@ -19,6 +20,7 @@ registerProduce(program);
 registerArchive(program);
 registerReplay(program);
 registerDemo(program);
+registerFilter(program);
 registerServe(program);
 
 try {

@@ -1,0 +1,120 @@
+import { clusterSchema } from '../../src/config/index.ts';
+import { FilterStream, InProcessJudge, createJudge, purity } from '../../src/filter/index.ts';
+import type { Judge } from '../../src/filter/index.ts';
+import { createKafka, deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
+import { distinctCopies, loadSampleAlert } from '../alert-sample.ts';
+import type { BenchContext, Stage } from '../harness.ts';
+import { measureRate } from '../timing.ts';
+
+/** The "uw" cluster of ops/services.sh: filters read and write there. */
+const UW_BOOTSTRAP = process.env.ZADS_BENCH_UW ?? '127.0.0.1:29092';
+const COPIES = 256;
+const BATCH = 16;
+
+async function waitFor(ctx: BenchContext, what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (ctx.signal.aborted) throw new Error('interrupted');
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * The purity filter in stream mode on the "uw" cluster: a 16-partition night of real-size alerts (the
+ * 3.3 sample's bytes, which pass the purity cut, so every alert is written again) produced beforehand,
+ * judged and written exactly once, from start to the last input offset committed — beside the mirror's
+ * throughput of the same run, which moves the same alerts exactly once between clusters. The filter
+ * runs in a worker thread, as `zads filter` runs it by default. Also the judge rate without Kafka
+ * (decode + purity), in the main thread beside the codec's decode rate, and in a worker thread.
+ */
+export const filterStage: Stage = {
+  name: 'filter',
+  group: 'filter',
+  description: 'purity filter, stream mode on uw: alerts/s on a 16-partition night, beside the mirror; judge rate beside decode',
+  dependsOn: ['mirror', 'codec-decode'],
+  async run(ctx) {
+    const sample = await loadSampleAlert();
+    const kafka = createKafka(clusterSchema.parse({ brokers: [UW_BOOTSTRAP], clientId: 'zads-bench' }));
+    const id = 800_000_000 + Math.floor(Math.random() * 1e8);
+    const night = `ztf_20240101_programid${id}`;
+    const output = `${night}_${purity.name}`;
+    ctx.defer('delete filter bench topics', () => deleteTopics(kafka, [night, output]));
+    const count = ctx.quick ? 1000 : 10_000;
+    await ensureTopic(kafka, { topic: night, partitions: 16 });
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    for (let i = 0; i < count; i += 100) {
+      const messages = Array.from({ length: Math.min(100, count - i) }, (_, j) => ({ key: `ZTF24obj${(i + j) % 997}`, value: sample.payload }));
+      await producer.send({ topic: night, acks: -1, messages });
+      ctx.progress(`produced ${i + messages.length} of ${count} alerts to ${night}`);
+    }
+    await producer.disconnect();
+
+    // As `zads filter` runs by default: the filters in a worker thread.
+    const isolated = await createJudge([purity.name]);
+    ctx.defer('close filter worker', () => isolated.close());
+    const runner = new FilterStream({
+      cluster: clusterSchema.parse({ brokers: [UW_BOOTSTRAP], clientId: 'zads-bench' }),
+      judge: isolated,
+      topics: new RegExp(`^${night}$`),
+      name: `bench-${id}`,
+      reportIntervalMs: 0,
+    });
+    ctx.defer('close filter runner', () => runner.close());
+    const t0 = performance.now();
+    await runner.start();
+    await waitFor(ctx, `filtering ${count} alerts`, () => {
+      ctx.progress(`judged ${runner.stats.consumed} of ${count}`);
+      return runner.stats.consumed >= count;
+    }, 600_000);
+    const seconds = (performance.now() - t0) / 1000;
+    const stats = runner.stats;
+    await runner.close();
+
+    const values = distinctCopies(sample.payload, COPIES);
+    let passed = 0;
+    const judgeRate = (judge: Judge) =>
+      measureRate(ctx, {
+        warmupMs: ctx.quick ? 300 : 2000,
+        durationMs: ctx.quick ? 1000 : 5000,
+        batchSize: BATCH,
+        itemName: 'alerts',
+        // Awaited a batch at a time, side by side, as the stream runner judges a chunk.
+        async runBatch(batch) {
+          const verdicts = await Promise.all(
+            Array.from({ length: BATCH }, (_, i) => judge.judge(values[(batch * BATCH + i) % COPIES]!, { topic: night, partition: 0, offset: String(i) })),
+          );
+          for (const v of verdicts) passed += v.passed[0]!.length;
+        },
+      });
+    const inProcess = await judgeRate(new InProcessJudge([purity]));
+    const inWorker = await judgeRate(isolated);
+    await isolated.close();
+    if (passed === 0) throw new Error('the purity filter passed none of the sample alerts');
+    return [
+      {
+        metric: 'throughput',
+        value: count / seconds,
+        unit: 'alerts/s',
+        baseline: 'mirror',
+        goal: '≥ 0.5 of the mirror',
+        notes: `${count} alerts of ${sample.payload.length} bytes in ${seconds.toFixed(1)} s, ${stats.written[purity.name]} passed and written, ${stats.transactions} transactions, from start (connect, group join) to the last commit`,
+      },
+      {
+        metric: 'judge rate',
+        value: inProcess.perSecond,
+        unit: 'alerts/s',
+        baseline: 'codec-decode:decode rate',
+        notes: `decode + freeze + purity in the main thread, no Kafka: ${inProcess.items} alerts in ${inProcess.seconds.toFixed(2)} s`,
+      },
+      {
+        metric: 'judge rate, worker',
+        value: inWorker.perSecond,
+        unit: 'alerts/s',
+        baseline: 'filter:judge rate',
+        notes: `the same in a worker thread (bytes copied over, verdicts back), ${BATCH} in flight: ${inWorker.items} alerts in ${inWorker.seconds.toFixed(2)} s`,
+      },
+    ];
+  },
+};

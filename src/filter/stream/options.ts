@@ -1,0 +1,118 @@
+import type { ClusterConfig } from '../../config/index.ts';
+import { ZadsError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { Registry } from '../../metrics.ts';
+import { DEFAULT_FILTER_TIMEOUT_MS } from '../filter-set.ts';
+import type { Judge } from '../judge.ts';
+import type { FilterId } from '../tally.ts';
+import type { AlertFilter } from '../types.ts';
+
+/** Options of a {@link FilterStream}. */
+export interface FilterStreamOptions {
+  /** The cluster read from and written to (UW). */
+  cluster: ClusterConfig;
+  /** The filters to run in this thread (names must differ). Give this or `judge`. */
+  filters?: readonly AlertFilter[];
+  /**
+   * What runs the filters, e.g. `createJudge(loaded)` for a worker thread that a stuck filter cannot
+   * stop. Give this or `filters`. It stays the caller's to close.
+   */
+  judge?: Judge;
+  /**
+   * Input topics, matched against whole names. Default `^ztf_\d{8}_programid\d+$`. A topic whose name
+   * ends in one of the output suffixes is never read, so a broad pattern does not feed outputs back in.
+   */
+  topics?: RegExp;
+  /**
+   * Output topic of an input topic and a filter: the input's name followed by this suffix, `{filter}`
+   * standing for the filter's name. Default `_{filter}` (`ztf_20240101_programid1_purity`). With
+   * several filters it must contain `{filter}`.
+   */
+  outputSuffix?: string;
+  /**
+   * Names this runner: its consumer group and transactional id are `zads-filter-<name>`. Default: the
+   * filter names joined by "+". Two runners with one name fence each other: only the newest writes.
+   */
+  name?: string;
+  /** With `filters`: longest a filter may take over one alert, in ms. Default 1000. */
+  timeoutMs?: number;
+  /** With `filters`: freeze alerts before filters see them. Default true. */
+  freezeAlerts?: boolean;
+  /** How often the cluster is listed for new input topics, in ms. Default 1000. */
+  discoveryIntervalMs?: number;
+  /** Most input bytes judged and committed in one transaction, in bytes. Default 4 MiB. */
+  maxTransactionBytes?: number;
+  /** Most bytes fetched from one partition per request, in bytes. Default 8 MiB. */
+  maxFetchBytesPerPartition?: number;
+  /** How often a progress line is logged, in ms. Default 10,000; 0 turns it off. */
+  reportIntervalMs?: number;
+  logger?: Logger;
+  /** Where the runner's Prometheus metrics go; a private registry when absent. */
+  metrics?: Registry;
+}
+
+export const DEFAULT_FILTER_TOPICS = /^ztf_\d{8}_programid\d+$/;
+export const DEFAULT_OUTPUT_SUFFIX = '_{filter}';
+export const DEFAULT_DISCOVERY_INTERVAL_MS = 1000;
+export const DEFAULT_MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024;
+export const DEFAULT_REPORT_INTERVAL_MS = 10_000;
+
+export interface ResolvedFilterStreamOptions extends Required<Omit<FilterStreamOptions, 'logger' | 'metrics' | 'filters' | 'judge'>> {
+  /** The filters' names and versions, in order. */
+  ids: FilterId[];
+  filters: readonly AlertFilter[] | undefined;
+  judge: Judge | undefined;
+  logger: Logger | undefined;
+  metrics: Registry | undefined;
+}
+
+function invalid(key: string, message: string): ZadsError {
+  return new ZadsError('CONFIG_INVALID', `filter option ${key} ${message}`, { context: { key } });
+}
+
+function positive(key: string, value: number, allowZero = false): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) throw invalid(key, `must be a ${allowZero ? 'non-negative' : 'positive'} number, not ${value}`);
+  return value;
+}
+
+/** The output topic of an input topic for one filter. */
+export function outputTopic(input: string, suffix: string, filter: string): string {
+  return `${input}${suffix.replaceAll('{filter}', filter)}`;
+}
+
+/** Fills in the defaults and checks every option; the caller's object is left untouched. */
+export function resolveFilterStreamOptions(options: FilterStreamOptions): ResolvedFilterStreamOptions {
+  if ((options.filters === undefined) === (options.judge === undefined)) throw invalid('filters', 'or judge must be given, not both');
+  const ids = options.judge ? [...options.judge.filters] : options.filters!.map((f) => ({ name: f.name, version: f.version }));
+  if (ids.length === 0) throw invalid('filters', 'must name at least one filter');
+  const names = ids.map((f) => f.name);
+  if (new Set(names).size !== names.length) throw invalid('filters', `must have different names (each names an output), not ${names.join(', ')}`);
+  const name = options.name ?? names.join('+');
+  if (!/^[A-Za-z0-9._+-]{1,200}$/.test(name)) throw invalid('name', `may hold only letters, digits, ".", "_", "+" and "-" (1-200), not ${JSON.stringify(name)}`);
+  const outputSuffix = options.outputSuffix ?? DEFAULT_OUTPUT_SUFFIX;
+  if (names.length > 1 && !outputSuffix.includes('{filter}')) {
+    throw invalid('outputSuffix', `must contain {filter} when several filters run, or their outputs would share a topic (got ${JSON.stringify(outputSuffix)})`);
+  }
+  for (const f of names) {
+    const suffix = outputSuffix.replaceAll('{filter}', f);
+    if (!/^[A-Za-z0-9._-]+$/.test(suffix)) throw invalid('outputSuffix', `must give a topic-name suffix of A-Z, a-z, 0-9, ".", "_", "-", not ${JSON.stringify(suffix)}`);
+  }
+  return {
+    cluster: options.cluster,
+    ids,
+    filters: options.filters,
+    judge: options.judge,
+    topics: options.topics ?? DEFAULT_FILTER_TOPICS,
+    outputSuffix,
+    name,
+    timeoutMs: positive('timeoutMs', options.timeoutMs ?? DEFAULT_FILTER_TIMEOUT_MS),
+    freezeAlerts: options.freezeAlerts ?? true,
+    discoveryIntervalMs: positive('discoveryIntervalMs', options.discoveryIntervalMs ?? DEFAULT_DISCOVERY_INTERVAL_MS),
+    maxTransactionBytes: positive('maxTransactionBytes', options.maxTransactionBytes ?? DEFAULT_MAX_TRANSACTION_BYTES),
+    maxFetchBytesPerPartition: positive('maxFetchBytesPerPartition', options.maxFetchBytesPerPartition ?? DEFAULT_MAX_FETCH_BYTES_PER_PARTITION),
+    reportIntervalMs: positive('reportIntervalMs', options.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS, true),
+    logger: options.logger,
+    metrics: options.metrics,
+  };
+}
