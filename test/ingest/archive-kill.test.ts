@@ -1,5 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { iterateTarball, readContainer } from '../../src/alert/index.ts';
 import { Catalogue, CATALOGUE_FILE, tarballKey } from '../../src/archive/index.ts';
 import { deleteTopics } from '../../src/kafka/index.ts';
-import { REPO_ROOT } from '../helpers/cli.ts';
+import { REPO_ROOT, exited, spawnZads as zads } from '../helpers/cli.ts';
 import { seededRandom } from '../helpers/data.ts';
 import { kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
@@ -17,20 +16,7 @@ const ALERTS = 20_000;
 const KILLS = 3;
 const uw = kafkaFor(UW_BROKERS);
 
-function zads(args: string[]): ChildProcess {
-  return spawn(process.execPath, [`${REPO_ROOT}bin/zads.js`, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ZADS_LOG_LEVEL: 'warn' },
-  });
-}
 
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
-}
 
 function archivedCount(dataDir: string, night: string, programid: number): number {
   try {

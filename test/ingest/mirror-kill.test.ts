@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteTopics } from '../../src/kafka/index.ts';
-import { REPO_ROOT } from '../helpers/cli.ts';
+import { exited, spawnZads as zads } from '../helpers/cli.ts';
 import { seededRandom } from '../helpers/data.ts';
 import { byPartition, kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
 import { IPAC_BROKERS, UW_BROKERS } from '../helpers/services.ts';
@@ -12,20 +10,7 @@ const KILLS = 3;
 const ipac = kafkaFor(IPAC_BROKERS);
 const uw = kafkaFor(UW_BROKERS);
 
-function zads(args: string[]): ChildProcess {
-  return spawn(process.execPath, [`${REPO_ROOT}bin/zads.js`, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ZADS_LOG_LEVEL: 'warn' },
-  });
-}
 
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
-}
 
 describe('mirror survives kill -9', () => {
   const night = uniqueNightTopic('20240105');

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteTopics } from '../../src/kafka/index.ts';
 import { addAlerts, realAlerts, renumbered, tempArchive } from '../helpers/archive.ts';
 import type { TempArchive } from '../helpers/archive.ts';
-import { REPO_ROOT } from '../helpers/cli.ts';
+import { exited, spawnZads as zads } from '../helpers/cli.ts';
 import { seededRandom } from '../helpers/data.ts';
 import { kafkaFor, readTopic } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
@@ -14,16 +12,7 @@ const uw = kafkaFor(UW_BROKERS);
 const ALERTS = 10_000;
 const NIGHT = '20240109';
 
-function zads(args: string[]): ChildProcess {
-  return spawn(process.execPath, [`${REPO_ROOT}bin/zads.js`, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZADS_LOG_LEVEL: 'warn' } });
-}
 
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
-}
 
 describe('replay survives kill -9', () => {
   let temp: TempArchive;
