@@ -38,4 +38,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ file: '/no/such/zads.json', env: {} })).toThrow(/cannot read config file \/no\/such\/zads\.json/);
     expect(() => loadConfig({ file: file('{ nope'), env: {} })).toThrow(/is not valid JSON/);
   });
+
+  it('accepts the production example of ops/config/zads.example.json', () => {
+    const c = loadConfig({ file: new URL('../../ops/config/zads.example.json', import.meta.url).pathname, env: {} });
+    expect(c.clusters.ipac.sasl?.mechanism).toBe('scram-sha-512');
+    expect(c.clusters.uw.brokers).toHaveLength(3);
+    expect(c.s3?.bucket).toBe('ztf-alert-archive');
+    expect(c.api.tokens[0]?.roles).toEqual(['replay']);
+  });
 });
