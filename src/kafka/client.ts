@@ -19,7 +19,7 @@ function logCreatorFor(logger: Logger): KafkaConfig['logCreator'] {
       const { message, ...extra } = log;
       // Right after a transaction commits, the coordinator answers CONCURRENT_TRANSACTIONS until its
       // markers are written; kafkajs logs each such answer as an error although it retries them.
-      const retried = typeof extra.error === 'string' && extra.error.includes('concurrent operation on the same transaction');
+      const retried = [extra.error, message].some((t) => typeof t === 'string' && t.includes('concurrent operation on the same transaction'));
       child[retried ? 'debug' : (LEVELS[level] ?? 'info')](extra, message);
     };
 }
