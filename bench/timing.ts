@@ -44,3 +44,13 @@ export async function measureRate(ctx: BenchContext, options: RateOptions): Prom
   const seconds = (now - t0) / 1000;
   return { items, seconds, perSecond: items / seconds };
 }
+
+/** Polls `done` every 10 ms until it holds; throws on timeout or when the run is interrupted. */
+export async function waitFor(ctx: BenchContext, what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (ctx.signal.aborted) throw new Error('interrupted');
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

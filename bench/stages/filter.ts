@@ -3,22 +3,14 @@ import { FilterStream, InProcessJudge, createJudge, purity } from '../../src/fil
 import type { Judge } from '../../src/filter/index.ts';
 import { createKafka, deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
 import { distinctCopies, loadSampleAlert } from '../alert-sample.ts';
-import type { BenchContext, Stage } from '../harness.ts';
-import { measureRate } from '../timing.ts';
+import type { Stage } from '../harness.ts';
+import { measureRate, waitFor } from '../timing.ts';
 
 /** The "uw" cluster of ops/services.sh: filters read and write there. */
 const UW_BOOTSTRAP = process.env.ZADS_BENCH_UW ?? '127.0.0.1:29092';
 const COPIES = 256;
 const BATCH = 16;
 
-async function waitFor(ctx: BenchContext, what: string, done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (ctx.signal.aborted) throw new Error('interrupted');
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /**
  * The purity filter in stream mode on the "uw" cluster: a 16-partition night of real-size alerts (the

@@ -2,7 +2,8 @@ import { clusterSchema } from '../../src/config/index.ts';
 import { Mirror } from '../../src/ingest/index.ts';
 import { createKafka, deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
 import { loadSampleAlert } from '../alert-sample.ts';
-import type { BenchContext, Stage } from '../harness.ts';
+import type { Stage } from '../harness.ts';
+import { waitFor } from '../timing.ts';
 
 /** The "uw" cluster of ops/services.sh; the mirror's target. */
 const UW_BOOTSTRAP = process.env.ZADS_BENCH_UW ?? '127.0.0.1:29092';
@@ -12,14 +13,6 @@ function clusterOf(bootstrap: string) {
   return clusterSchema.parse({ brokers: [bootstrap], clientId: 'zads-bench' });
 }
 
-async function waitFor(ctx: BenchContext, what: string, done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (ctx.signal.aborted) throw new Error('interrupted');
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /**
  * The exactly-once mirror, ipac → uw: (1) throughput copying a 16-partition night of real-size alerts
