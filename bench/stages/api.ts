@@ -60,7 +60,7 @@ export const apiStage: Stage = {
     ctx.progress(cat.built ? `catalogue built in ${cat.buildSeconds.toFixed(0)} s (${dataDir})` : `catalogue reused (${dataDir})`, true);
 
     const archive = await openArchive({ dataDir });
-    const server = await listen(createApp({ archive }), { host: '127.0.0.1', port: 0 });
+    const server = await listen(createApp({ archive, config: { rateLimit: { windowSeconds: 60, maxRequests: 0 } } }), { host: '127.0.0.1', port: 0 });
     try {
       const sampleObjects = Array.from({ length: 10_000 }, (_, i) => cat.objectId(Math.floor((i * cat.objects) / 10_000)));
       const plan: LoadPlan = {

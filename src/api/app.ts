@@ -14,6 +14,7 @@ import { ApiError, errorBody, toHttpError } from './errors.ts';
 import { httpMetrics } from './http-metrics.ts';
 import { openApiDocument } from './openapi/document.ts';
 import { parsePart } from './params.ts';
+import { corsPolicy, rateLimiter, securityHeaders } from './protect.ts';
 import type { ReplayRegistry } from './replays.ts';
 import type { AnyRoute } from './route.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -24,6 +25,7 @@ import { nightRoutes } from './routes/nights.ts';
 import { objectRoutes } from './routes/objects.ts';
 import { replayRoutes } from './routes/replays.ts';
 import { serviceRoutes } from './routes/service.ts';
+import { webPages } from './web/pages.ts';
 
 export interface CreateAppOptions {
   /** The archive to serve, opened as a reader (`openArchive({ dataDir, s3 })`). */
@@ -99,11 +101,12 @@ export function createApp(options: CreateAppOptions): Express {
   app.set('etag', false);
   app.set('case sensitive routing', true);
   app.use(measure.middleware);
-  app.use((_req, res, next) => {
-    // Every answer, errors included: the API serves data, never pages for a browser to sniff.
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
-  });
+  // Every answer, errors included, carries the security headers (X-Content-Type-Options: nosniff among them).
+  app.use(securityHeaders());
+  const crossOrigin = corsPolicy(config);
+  if (crossOrigin) app.use(crossOrigin);
+  const limiter = rateLimiter(config, auth);
+  if (limiter) app.use(limiter);
 
   const jsonBody = express.json({ limit: config.maxBodyBytes, type: () => true, strict: true });
   for (const r of routes) {
@@ -131,6 +134,8 @@ export function createApp(options: CreateAppOptions): Express {
     };
     app[r.method](r.path, gate, jsonBody, (req: Request, res: Response) => run(req, res, res.locals.caller as string | undefined));
   }
+
+  if (config.webPages) app.use(webPages());
 
   app.use((req: Request, res: Response) => {
     res.status(404).json(errorBody({ code: 'ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.path}; see /v1/openapi.json` }));

@@ -35,6 +35,8 @@ export const API_ERROR_STATUS = {
   RANGE_NOT_SATISFIABLE: 416,
   /** Too many replays are running at once. */
   TOO_MANY_REPLAYS: 429,
+  /** The client (its token, or its address without one) made more requests than api.rateLimit allows. */
+  RATE_LIMITED: 429,
   /** A bug: reported, never retried. */
   INTERNAL: 500,
   /** A service behind the API (S3, Kafka, the catalogue) could not be reached. */
@@ -120,6 +122,10 @@ export function toHttpError(err: unknown): HttpError {
     if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
       return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: e.message, headers: {}, serverSide: false };
     }
+    // From the static file server of the web pages.
+    if (status === 404) return { status, code: 'NOT_FOUND', message: 'not found', headers: {}, serverSide: false };
+    if (status === 412) return { status, code: 'PRECONDITION_FAILED', message: 'precondition failed', headers: {}, serverSide: false };
+    if (status === 416) return { status, code: 'RANGE_NOT_SATISFIABLE', message: 'range not satisfiable', headers: {}, serverSide: false };
     return { status: 400, code: 'INVALID_PARAMETER', message: e.expose === false ? 'bad request' : e.message, headers: {}, serverSide: false };
   }
   return { status: 500, code: 'INTERNAL', message: 'internal error (logged on the server)', headers: {}, serverSide: true };

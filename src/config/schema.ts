@@ -82,6 +82,29 @@ export const apiSchema = z
     maxPageAlerts: z.number().int().min(1).max(100_000).default(10_000),
     /** Largest request body, in bytes (replay requests are well under 1 KB). */
     maxBodyBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+    /**
+     * Requests each client may make per window: a client is its token (by name) or, without a token, its
+     * IP address. Beyond it the API answers 429 with Retry-After. maxRequests 0 turns the limit off.
+     */
+    rateLimit: z
+      .object({
+        /** Length of the window, in seconds. */
+        windowSeconds: z.number().int().min(1).max(86_400).default(60),
+        /** Requests allowed per client per window; 0: no limit. */
+        maxRequests: z.number().int().min(0).default(1_200),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Web origins (scheme://host[:port]) whose pages may call the API from a browser (CORS); "*" allows any
+     * origin. Empty (the default): only pages served by this server. Credentials (cookies) are never allowed;
+     * a cross-origin page sends its bearer token itself.
+     */
+    corsOrigins: z
+      .array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin is scheme://host[:port], e.g. https://broker.example.org')]))
+      .default([]),
+    /** Serve the web pages (nights, objects, search, replays) next to the API. */
+    webPages: z.boolean().default(true),
   })
   .strict();
 

@@ -69,7 +69,8 @@ describe('every parameter validated: 400 naming it, 404 for what does not exist'
     ['/v1/alerts/123/cutouts/science.fits', 'NOT_FOUND'],
     ['/v1/nope', 'ROUTE_NOT_FOUND'],
     ['/V1/NIGHTS', 'ROUTE_NOT_FOUND'],
-    ['/', 'ROUTE_NOT_FOUND'],
+    ['/v2/nights', 'ROUTE_NOT_FOUND'],
+    ['/web/no-such-asset.js', 'NOT_FOUND'],
   ])('%s → 404 %s', async (path, code) => {
     const res = await fetch(`${api.url}${path}`);
     expect(res.status).toBe(404);
@@ -111,5 +112,14 @@ describe('every parameter validated: 400 naming it, 404 for what does not exist'
     expect(res.status).toBe(400);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('the web assets never serve a file outside their folder, however the path is spelled', async () => {
+    for (const path of ['/web/../package.json', '/web/%2e%2e/package.json', '/web/..%2fpackage.json', '/web/vendor/../../../../package.json', '/web/.gitignore']) {
+      const res = await rawGet(api.url, path);
+      expect([400, 404], path).toContain(res.status);
+      expect(res.body.toString(), path).not.toContain('"name": "zads-ts"');
+      expect(JSON.parse(res.body.toString()).error.code, path).toMatch(/^(INVALID_PARAMETER|NOT_FOUND|ROUTE_NOT_FOUND)$/);
+    }
   });
 });
