@@ -1,20 +1,53 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type { Router } from 'express';
 
-const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const STATIC_DIR = join(HERE, 'static');
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
 
-/** The pages, by path; each is a static HTML file whose script reads the JSON API. */
-const PAGES: ReadonlyArray<[path: string, file: string]> = [
-  ['/', 'nights.html'],
-  ['/nights', 'nights.html'],
-  ['/objects/:objectId', 'object.html'],
-  ['/search', 'search.html'],
-  ['/replays', 'replays.html'],
+interface Page {
+  paths: string[];
+  title: string;
+  /** The page's content: pages/<name>.html (the part inside <main>), and its script static/<name>.js. */
+  name: string;
+  /** Whether it draws charts (loads uPlot). */
+  charts: boolean;
+}
+
+const PAGES: readonly Page[] = [
+  { paths: ['/', '/nights'], title: 'Nights', name: 'nights', charts: false },
+  { paths: ['/objects/:objectId'], title: 'Object', name: 'object', charts: true },
+  { paths: ['/search'], title: 'Search', name: 'search', charts: false },
+  { paths: ['/replays'], title: 'Replays', name: 'replays', charts: true },
 ];
+
+/** One page: the shared head and navigation around its content; scripts and styles from this server only. */
+function render(page: Page): string {
+  const content = readFileSync(join(HERE, 'pages', `${page.name}.html`), 'utf8');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${page.title} · ZADS-TS</title>
+<link rel="stylesheet" href="/web/style.css">
+${page.charts ? '<link rel="stylesheet" href="/web/vendor/uPlot.min.css">\n' : ''}</head>
+<body>
+<header>
+  <span class="brand">ZADS-TS</span>
+  <nav><a href="/">Nights</a><a href="/search">Search</a><a href="/replays">Replays</a><a href="/v1/openapi.json">API</a></nav>
+</header>
+<main>
+${content}</main>
+${page.charts ? '<script src="/web/vendor/uPlot.iife.min.js"></script>\n' : ''}<script type="module" src="/web/${page.name}.js"></script>
+</body>
+</html>
+`;
+}
 
 /**
  * The web pages: plain HTML, our own scripts and uPlot, all served from this process. The pages are
@@ -26,10 +59,13 @@ export function webPages(): Router {
   const assets = { index: false, maxAge: '10m', fallthrough: false, dotfiles: 'deny' as const };
   router.use('/web/vendor', express.static(UPLOT_DIR, assets));
   router.use('/web', express.static(STATIC_DIR, assets));
-  for (const [path, file] of PAGES) {
-    router.get(path, (_req, res) => {
-      res.set('Cache-Control', 'no-cache').sendFile(join(STATIC_DIR, file));
-    });
+  for (const page of PAGES) {
+    const html = render(page);
+    for (const path of page.paths) {
+      router.get(path, (_req, res) => {
+        res.set('Cache-Control', 'no-cache').type('html').send(html);
+      });
+    }
   }
   return router;
 }
