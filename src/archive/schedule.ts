@@ -6,11 +6,15 @@ import type { Archive } from './archive.ts';
 import type { NightRow } from './catalogue/index.ts';
 import { closeNight } from './close/index.ts';
 import type { CloseNightOptions, CloseReport } from './close/index.ts';
-import { syncRemote } from './remote/index.ts';
+import { retriableSyncError, syncRemote } from './remote/index.ts';
 import type { SyncRemoteOptions, SyncRemoteResult } from './remote/index.ts';
 
 const MS_PER_MINUTE = 60_000;
 const MS_PER_DAY = 86_400_000;
+/** First wait before the S3 step is tried again after S3 was unreachable, in ms. */
+export const DEFAULT_REMOTE_RETRY_MS = 5_000;
+/** Longest wait between two tries of the S3 step while S3 stays unreachable, in ms. */
+export const DEFAULT_REMOTE_RETRY_MAX_MS = 300_000;
 
 export interface IdleNightsOptions {
   /** A night is idle once no alert arrived for this long, in minutes. */
@@ -42,6 +46,13 @@ export interface CloseScheduleOptions extends IdleNightsOptions {
    * opened with S3. Absent: the schedule only closes.
    */
   remote?: Omit<SyncRemoteOptions, 'logger'>;
+  /**
+   * When the S3 step found S3 unreachable (a retriable error), it is tried again on its own — without
+   * waiting for the next tick — after this many ms, doubled at each failed try. Default 5,000.
+   */
+  remoteRetryMs?: number;
+  /** Longest wait between two tries of the S3 step, in ms. Default 300,000 (5 min). */
+  remoteRetryMaxMs?: number;
   logger?: Logger;
 }
 
@@ -96,6 +107,9 @@ export async function closeIdleNights(
 /**
  * Closes idle nights on a node-cron schedule (UTC). Each tick runs `closeIdleNights` (then, with
  * `remote`, uploads and retention); a tick that comes while the previous one still runs is skipped. The first tick is the first time the expression matches.
+ * Closes need only the local disk: with S3 down they succeed, the uploads fail (SERVICE_UNAVAILABLE),
+ * nothing is pruned that S3 does not hold, and the S3 step is tried again by itself with a capped
+ * backoff (`remoteRetryMs` … `remoteRetryMaxMs`) until it goes through — not only at the next tick.
  */
 export function startCloseSchedule(archive: Archive, options: CloseScheduleOptions): CloseSchedule {
   if (!cron.validate(options.cronExpression)) {
@@ -106,19 +120,66 @@ export function startCloseSchedule(archive: Archive, options: CloseScheduleOptio
   if (!Number.isFinite(options.idleMinutes) || options.idleMinutes < 0) {
     throw new ZadsError('CONFIG_INVALID', `archive.closeIdleMinutes must be ≥ 0, not ${options.idleMinutes}`, { context: { key: 'archive.closeIdleMinutes' } });
   }
+  const retryMs = options.remoteRetryMs ?? DEFAULT_REMOTE_RETRY_MS;
+  const retryMaxMs = Math.max(options.remoteRetryMaxMs ?? DEFAULT_REMOTE_RETRY_MAX_MS, retryMs);
+  if (!(retryMs > 0)) throw new ZadsError('CONFIG_INVALID', `remoteRetryMs must be > 0, not ${retryMs}`, { context: { key: 'remoteRetryMs' } });
   let running: Promise<CloseIdleResult> | undefined;
+  let retrying: Promise<SyncRemoteResult> | undefined;
   let stopping: Promise<void> | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let remoteFailures = 0;
+  const remote = options.remote && archive.remote ? options.remote : undefined;
+
+  /** S3 down: keep the local copies (sync never prunes what it cannot check) and try again, backing off. */
+  const afterSync = (result: SyncRemoteResult): void => {
+    const error = retriableSyncError(result);
+    if (!error) {
+      if (remoteFailures > 0) {
+        options.logger?.warn({ uploaded: result.uploaded.map((u) => `${u.night}/${u.programid}`) }, `S3 reachable again: ${result.uploaded.length} night(s) uploaded`);
+      }
+      remoteFailures = 0;
+      return;
+    }
+    const delayMs = Math.min(retryMs * 2 ** remoteFailures, retryMaxMs);
+    remoteFailures++;
+    const waiting = result.failed.length;
+    const line =
+      `S3 unavailable (${error.code}): ${error.message}; ${waiting} closed night(s) wait for upload, local copies kept (not pruned); ` +
+      `trying again in ${delayMs / 1000}s (backing off to every ${retryMaxMs / 1000}s)`;
+    if (remoteFailures === 1) options.logger?.warn({ err: error.toJSON(), waiting, retryInMs: delayMs }, line);
+    else options.logger?.info({ err: error.toJSON(), waiting, retryInMs: delayMs }, line);
+    if (stopping) return;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(retryRemote, delayMs);
+  };
+  const sync = async (): Promise<SyncRemoteResult> => {
+    const result = await syncRemote(archive, { ...remote, logger: options.logger });
+    afterSync(result);
+    return result;
+  };
   const tick = async (): Promise<CloseIdleResult> => {
     const result = await closeIdleNights(archive, options);
-    if (options.remote && archive.remote) result.remote = await syncRemote(archive, { ...options.remote, logger: options.logger });
+    if (remote) result.remote = await sync();
     return result;
   };
   const runOnce = (): Promise<CloseIdleResult> => {
-    running ??= tick().finally(() => {
+    running ??= (async () => {
+      await retrying?.catch(() => undefined);
+      return tick();
+    })().finally(() => {
       running = undefined;
     });
     return running;
   };
+  /** The S3 step alone, between ticks; a tick running now does it anyway (and re-arms the retry if need be). */
+  function retryRemote(): void {
+    retryTimer = undefined;
+    if (stopping || running || retrying) return;
+    retrying = sync().finally(() => {
+      retrying = undefined;
+    });
+    retrying.catch((err: unknown) => options.logger?.error({ err: toZadsError(err).toJSON() }, 'S3 retry failed'));
+  }
   const task: ScheduledTask = cron.schedule(
     options.cronExpression,
     async () => {
@@ -131,10 +192,12 @@ export function startCloseSchedule(archive: Archive, options: CloseScheduleOptio
     runOnce,
     stop() {
       stopping ??= (async () => {
+        clearTimeout(retryTimer);
         try {
           await task.destroy();
         } finally {
           await running?.catch(() => undefined);
+          await retrying?.catch(() => undefined);
         }
       })();
       return stopping;

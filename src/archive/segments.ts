@@ -75,12 +75,60 @@ export class SegmentFiles {
         written += bytesWritten;
       }
     } catch (err) {
-      // Whatever part was written is past the recorded size and is cut at the next recover().
+      // The file is opened to append: a part written before the failure (ENOSPC midway) would push every
+      // later append past the offsets computed above. Cut it now; recover() would at the next start.
+      await seg.handle.truncate(seg.sizeBytes).catch(() => this.#forget(key));
       throw ioError(err, 'append to', key);
     }
     seg.sizeBytes = at;
     seg.dirty = true;
     return { offsets, sizeBytes: at };
+  }
+
+  /** Drops an open segment whose on-disk size is no longer known; the next #get() opens it afresh. */
+  #forget(key: string): void {
+    const seg = this.#open.get(key);
+    this.#open.delete(key);
+    void seg?.handle.close().catch(() => undefined);
+  }
+
+  /**
+   * Cuts one segment back to `recordedBytes`, the size the catalogue records for it, after a batch that
+   * appended to it failed before its catalogue transaction (disk full, SQLITE_FULL): the retry then
+   * appends where its rows will point. A segment the catalogue does not know (`undefined`) is removed.
+   */
+  async cutBack(key: string, recordedBytes: number | undefined): Promise<void> {
+    const path = this.#path(key);
+    const seg = this.#open.get(key);
+    try {
+      if (recordedBytes === undefined) {
+        this.#open.delete(key);
+        await seg?.handle.close();
+        await rm(path, { force: true });
+        return;
+      }
+      if (seg) {
+        if ((await seg.handle.stat()).size > recordedBytes) await seg.handle.truncate(recordedBytes);
+        seg.sizeBytes = recordedBytes;
+        seg.dirty = false;
+        return;
+      }
+      const size = (await stat(path).catch(() => undefined))?.size;
+      if (size === undefined || size <= recordedBytes) return;
+      const h = await open(path, 'r+');
+      try {
+        await h.truncate(recordedBytes);
+      } finally {
+        await h.close();
+      }
+    } catch (err) {
+      this.#open.delete(key);
+      // Not retriable whatever the cause: the file may hold unrecorded bytes until recover() at a restart.
+      throw new ZadsError('INTERNAL', `cannot cut segment ${key} back to the ${recordedBytes ?? 0} bytes the catalogue records: ${(err as Error).message}; restart to recover`, {
+        cause: err,
+        context: { key },
+      });
+    }
   }
 
   /** Makes every appended byte durable (fdatasync each touched file, fsync new folders). */

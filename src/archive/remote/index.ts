@@ -9,5 +9,5 @@ export { openNightReader } from './reader.ts';
 export type { AlertBytesLocation, NightReader, OpenNightReaderOptions, SegmentExtent, TarballSource } from './reader.ts';
 export { uploadNight } from './upload-night.ts';
 export type { UploadNightOptions, UploadReport, UploadedObject } from './upload-night.ts';
-export { nightsToUpload, syncRemote } from './sync.ts';
+export { nightsToUpload, retriableSyncError, syncRemote } from './sync.ts';
 export type { SyncRemoteOptions, SyncRemoteResult } from './sync.ts';

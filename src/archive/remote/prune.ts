@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ZadsError } from '../../errors.ts';
+import { ZadsError, toZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Archive } from '../archive.ts';
 import type { NightRow } from '../catalogue/index.ts';
@@ -18,8 +18,11 @@ export interface PruneOptions {
 
 export interface PruneReport {
   pruned: { night: string; programid: number; freedBytes: number }[];
-  /** Nights old enough to prune that were kept, and why (not in S3, S3 copy differs, …). */
-  kept: { night: string; programid: number; reason: string }[];
+  /**
+   * Nights old enough to prune that were kept, and why (not in S3, S3 copy differs, S3 unreachable, …);
+   * `error` when S3 could not be asked (SERVICE_UNAVAILABLE is retriable: try again later).
+   */
+  kept: { night: string; programid: number; reason: string; error?: ZadsError }[];
 }
 
 async function allocatedBytes(path: string): Promise<number> {
@@ -73,7 +76,8 @@ async function hollowOut(path: string, sizeBytes: number): Promise<void> {
  * Retention: keeps the local copy of the `keepLocalNights` newest nights and, for older closed nights
  * whose S3 copy checks out (tarball size and MD5, MD5SUMS, every segment at its recorded size), deletes
  * the local tarball and hollows out the segment files; the night becomes stored 's3' and readers go to
- * S3 (reader.ts). A night never uploaded, or changed since (reopened, closed again), is kept. The state
+ * S3 (reader.ts). A night never uploaded, changed since (reopened, closed again), or whose S3 copy cannot
+ * be checked (S3 down: kept with the error, the other nights go on), is kept. The state
  * is set before any byte is removed, so a crash in between leaves readers going to S3, never to a hole.
  *
  * Pruning a night while an ingest in the same process appends late alerts to it is refused per segment
@@ -94,8 +98,8 @@ async function pruneExclusive(archive: Archive, options: PruneOptions): Promise<
   for (const row of nights) {
     if (hot.has(row.night)) continue;
     const { night, programid } = row;
-    const keep = (reason: string): void => {
-      report.kept.push({ night, programid, reason });
+    const keep = (reason: string, error?: ZadsError): void => {
+      report.kept.push(error ? { night, programid, reason, error } : { night, programid, reason });
     };
     if (row.state !== 'closed') {
       keep('open');
@@ -115,7 +119,15 @@ async function pruneExclusive(archive: Archive, options: PruneOptions): Promise<
     let freedBytes = tarballPath ? await allocatedBytes(tarballPath) : 0;
     for (const p of segmentPaths) freedBytes += await allocatedBytes(p);
     if (row.stored === 's3' && freedBytes === 0) continue;
-    const problem = await remoteProblem(archive, row);
+    let problem: string | undefined;
+    try {
+      problem = await remoteProblem(archive, row);
+    } catch (err) {
+      // S3 down (or refusing): its copy cannot be checked, so the local one stays; the other nights go on.
+      const error = toZadsError(err, { night, programid });
+      keep(`${error.code === 'SERVICE_UNAVAILABLE' ? 'S3 unavailable' : 'S3 copy not checked'}: ${error.message}`, error);
+      continue;
+    }
     if (problem) {
       keep(problem);
       continue;

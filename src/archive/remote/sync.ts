@@ -19,6 +19,17 @@ export interface SyncRemoteResult {
   uploaded: UploadReport[];
   failed: { night: string; programid: number; error: ZadsError }[];
   pruned: PruneReport | undefined;
+  /** Retention could not run at all (its error); nothing was pruned. */
+  pruneFailed?: ZadsError;
+}
+
+/**
+ * The first error of a sync that a later try can fix (S3 unreachable: SERVICE_UNAVAILABLE), from a
+ * failed upload, a night kept because its S3 copy could not be checked, or retention as a whole.
+ */
+export function retriableSyncError(result: SyncRemoteResult): ZadsError | undefined {
+  const errors = [...result.failed.map((f) => f.error), ...(result.pruned?.kept ?? []).flatMap((k) => (k.error ? [k.error] : [])), ...(result.pruneFailed ? [result.pruneFailed] : [])];
+  return errors.find((e) => e.retriable);
 }
 
 /** Closed nights whose S3 copy is missing or older than the local one. */
@@ -45,10 +56,19 @@ export async function syncRemote(archive: Archive, options: SyncRemoteOptions = 
       result.uploaded.push(await uploadNight(archive, { night, programid, partSizeBytes: options.partSizeBytes, logger: options.logger }));
     } catch (err) {
       const error = toZadsError(err, { night, programid });
-      options.logger?.error({ night, programid, err: error.toJSON() }, 'upload failed; tried again next time');
+      const line = `upload of night ${night} programid ${programid} failed (${error.code}): ${error.message}; its local copy is kept (not pruned) and the upload tried again later`;
+      if (error.retriable) options.logger?.warn({ night, programid, err: error.toJSON() }, line);
+      else options.logger?.error({ night, programid, err: error.toJSON() }, line);
       result.failed.push({ night, programid, error });
     }
   }
-  if (options.keepLocalNights !== undefined) result.pruned = await pruneLocal(archive, { keepLocalNights: options.keepLocalNights, logger: options.logger });
+  if (options.keepLocalNights !== undefined) {
+    try {
+      result.pruned = await pruneLocal(archive, { keepLocalNights: options.keepLocalNights, logger: options.logger });
+    } catch (err) {
+      result.pruneFailed = toZadsError(err);
+      options.logger?.error({ err: result.pruneFailed.toJSON() }, `retention failed (${result.pruneFailed.code}): ${result.pruneFailed.message}; nothing pruned`);
+    }
+  }
   return result;
 }

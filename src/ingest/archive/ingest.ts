@@ -2,11 +2,13 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { decodePayload } from '../../alert/index.ts';
 import { alertRow, quarantineKey, segmentKey } from '../../archive/index.ts';
 import type { AlertRow, QuarantineRow } from '../../archive/index.ts';
-import { toZadsError } from '../../errors.ts';
+import { isZadsError, toZadsError } from '../../errors.ts';
 import type { ZadsError } from '../../errors.ts';
 import { TopicWatch, createKafka, parseNightTopic } from '../../kafka/index.ts';
 import type { Logger } from '../../log.ts';
 import { counter, createMetricsRegistry, gauge } from '../../metrics.ts';
+import { DiskFullGate } from './disk-full.ts';
+import type { DiskFullState } from './disk-full.ts';
 import { resolveArchiveIngestOptions } from './options.ts';
 import type { ArchiveIngestOptions, ResolvedArchiveIngestOptions } from './options.ts';
 
@@ -31,7 +33,9 @@ export interface ArchiveIngestStats {
  * the quarantine rows, the segment's new size and the partition's next offset in one catalogue
  * transaction. The catalogue is the only truth about progress: on restart segments are cut back to it
  * (by `openArchive({ writer: true })`) and consumption resumes at its offsets. Kafka offsets are also
- * committed to the group afterwards, for the usual lag tools only.
+ * committed to the group afterwards, for the usual lag tools only. A full disk (ENOSPC, or SQLITE_FULL
+ * in the catalogue) pauses consumption without recording anything of the batch, and it resumes by itself
+ * once there is space (disk-full.ts).
  */
 export class ArchiveIngest {
   readonly #o: ResolvedArchiveIngestOptions;
@@ -47,6 +51,7 @@ export class ArchiveIngest {
   #onFailure: ((err: ZadsError) => void) | undefined;
   readonly #stats: ArchiveIngestStats = { topics: [], alerts: 0, duplicates: 0, quarantined: 0, bytes: 0, batches: 0, skippedAlreadyArchived: 0 };
   readonly #m;
+  readonly #diskFull: DiskFullGate;
 
   constructor(options: ArchiveIngestOptions) {
     this.#o = resolveArchiveIngestOptions(options);
@@ -69,10 +74,24 @@ export class ArchiveIngest {
       duplicates: counter(registry, 'zads_archive_duplicates_total', 'Alerts whose candid was already archived', labels),
       lag: gauge(registry, 'zads_archive_lag_records', 'Records not yet archived (high watermark − next offset)', labels),
     };
+    this.#diskFull = new DiskFullGate({
+      dataDir: this.#o.archive.dataDir,
+      cataloguePath: this.#o.archive.catalogue.path,
+      retryMs: this.#o.diskFullRetryMs,
+      retryMaxMs: this.#o.diskFullRetryMaxMs,
+      logger: this.#log,
+      gauge: gauge(registry, 'zads_archive_disk_full', '1 while ingest is paused because the archive disk is full (ENOSPC, SQLITE_FULL), else 0'),
+      retries: counter(registry, 'zads_archive_disk_full_retries_total', 'Retries of a batch that found the archive disk still full'),
+    });
   }
 
   get stats(): ArchiveIngestStats {
     return structuredClone(this.#stats);
+  }
+
+  /** Set while ingest is paused because the archive's disk is full: since when, the file, the log line. */
+  get diskFull(): DiskFullState | undefined {
+    return this.#diskFull.state;
   }
 
   onFailure(listener: (err: ZadsError) => void): void {
@@ -84,6 +103,7 @@ export class ArchiveIngest {
     try {
       await this.#admin.connect();
     } catch (cause) {
+      if (isZadsError(cause)) throw cause; // KAFKA_AUTH, KAFKA_TLS: already say what to check
       throw toZadsError(Object.assign(new Error(`cannot reach Kafka at ${this.#o.cluster.brokers.join(',')}: ${(cause as Error).message}`), { cause }));
     }
     await this.#watch.start();
@@ -117,7 +137,8 @@ export class ArchiveIngest {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.#archiveBatch(consumer, payload),
+      // A full disk holds the batch (and so the consumer) until space returns: disk-full.ts.
+      eachBatch: (payload) => this.#diskFull.run(() => this.#archiveBatch(consumer, payload), payload, () => this.#cutBack(payload.batch.topic, payload.batch.partition)),
     });
   }
 
@@ -207,6 +228,19 @@ export class ArchiveIngest {
     payload.resolveOffset(fresh[fresh.length - 1]!.offset);
     await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }] }).catch(() => undefined);
     await payload.heartbeat();
+  }
+
+  /** After a failed batch: its segment back to what the catalogue records, so a retry appends where the rows will say. */
+  async #cutBack(topic: string, partition: number): Promise<void> {
+    const night = parseNightTopic(topic);
+    if (!night) return;
+    const segment = segmentKey(night.night, night.programid, `${topic}-p${partition}`);
+    try {
+      await this.#o.archive.segments.cutBack(segment, this.#o.archive.catalogue.segment(segment)?.sizeBytes);
+    } catch (err) {
+      this.#fail(err);
+      throw err;
+    }
   }
 
   #fail(err: unknown): void {

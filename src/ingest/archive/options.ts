@@ -20,6 +20,13 @@ export interface ArchiveIngestOptions {
   maxFetchBytesPerPartition?: number;
   /** How often a progress line is logged, in ms; 0 turns it off. Default 10,000. */
   reportIntervalMs?: number;
+  /**
+   * First wait before a batch that found the disk full (ENOSPC, SQLITE_FULL) is tried again, in ms;
+   * doubled at each failed retry up to `diskFullRetryMaxMs`. Default 1000.
+   */
+  diskFullRetryMs?: number;
+  /** Longest wait between two tries of a batch while the disk is full, in ms. Default 10,000. */
+  diskFullRetryMaxMs?: number;
   logger?: Logger;
   metrics?: Registry;
 }
@@ -42,6 +49,8 @@ export function resolveArchiveIngestOptions(o: ArchiveIngestOptions): ResolvedAr
     discoveryIntervalMs: positive('discoveryIntervalMs', o.discoveryIntervalMs ?? 1000),
     maxFetchBytesPerPartition: positive('maxFetchBytesPerPartition', o.maxFetchBytesPerPartition ?? 8 * 1024 * 1024),
     reportIntervalMs: positive('reportIntervalMs', o.reportIntervalMs ?? 10_000, true),
+    diskFullRetryMs: positive('diskFullRetryMs', o.diskFullRetryMs ?? 1000),
+    diskFullRetryMaxMs: Math.max(positive('diskFullRetryMaxMs', o.diskFullRetryMaxMs ?? 10_000), o.diskFullRetryMs ?? 1000),
     logger: o.logger,
     metrics: o.metrics,
   };
