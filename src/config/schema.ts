@@ -51,6 +51,10 @@ export const s3Schema = z
     forcePathStyle: z.boolean().default(true),
     /** Size of each part of a multipart upload, in bytes (S3 needs at least 5 MiB). */
     partSizeBytes: z.number().int().min(5 * 1024 * 1024).default(16 * 1024 * 1024),
+    /** Longest wait for a connection to the store, in ms. */
+    connectionTimeoutMs: z.number().int().positive().default(10_000),
+    /** A request whose socket sends and receives nothing for this long fails (and is retried later), in ms. */
+    socketIdleTimeoutMs: z.number().int().positive().default(120_000),
   })
   .strict();
 

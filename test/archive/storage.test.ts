@@ -1,5 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -109,5 +111,23 @@ describe('S3Store when S3 is down', () => {
     const store = new S3Store({ ...S3Config('zads-down'), endpoint: 'http://127.0.0.1:9' });
     await expect(store.put('x', Buffer.from('x'))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
     await store.close();
+  });
+
+  it('a store that accepts connections and then never answers fails after s3.socketIdleTimeoutMs, retriable', async () => {
+    // A listener that takes every connection and says nothing: a hung S3 endpoint.
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const store = new S3Store({ ...S3Config('zads-hung'), endpoint: `http://127.0.0.1:${port}`, socketIdleTimeoutMs: 700 });
+    try {
+      await expect(store.get('night/x')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
+      await expect(store.put('x', Buffer.from('x'))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

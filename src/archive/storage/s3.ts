@@ -55,6 +55,9 @@ export class S3Store implements ObjectStore {
       region: config.region,
       endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle,
+      // Without these a store that accepts the connection and then hangs would block an upload (and the
+      // closes queued behind it) for ever; an idle socket, not a long transfer, is what times out.
+      requestHandler: { connectionTimeout: config.connectionTimeoutMs, socketTimeout: config.socketIdleTimeoutMs },
       ...(config.accessKeyId && config.secretAccessKey
         ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } }
         : {}),
