@@ -35,6 +35,10 @@ export const ERROR_CODES = {
   CONFIG_INVALID: false,
   /** A network service (Kafka, S3) could not be reached or timed out. */
   SERVICE_UNAVAILABLE: true,
+  /** A Kafka broker refused our SASL credentials (wrong user, password or mechanism). */
+  KAFKA_AUTH: false,
+  /** The TLS handshake with a Kafka broker failed: its certificate is not trusted, or the port does not speak TLS. */
+  KAFKA_TLS: false,
   /** A storage write failed for lack of space. */
   STORAGE_FULL: true,
   /** No object is stored under that key. */

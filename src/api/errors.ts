@@ -7,6 +7,8 @@ import type { ErrorCode } from '../errors.ts';
  * with the status `ZADS_STATUS` gives them. This file is the one place where a failure becomes a status.
  */
 export const API_ERROR_STATUS = {
+  /** The request is not valid HTTP/1.1 (a bad method, header or framing); node's parser refused it. */
+  MALFORMED_REQUEST: 400,
   /** A path or query parameter is missing, malformed or out of range; the message names it. */
   INVALID_PARAMETER: 400,
   /** A query parameter the route does not take (a typo would otherwise be silently ignored). */
@@ -27,6 +29,8 @@ export const API_ERROR_STATUS = {
   CONFLICT: 409,
   /** If-Match did not match the current ETag. */
   PRECONDITION_FAILED: 412,
+  /** The request did not arrive within the server's request timeout. */
+  REQUEST_TIMEOUT: 408,
   /** The body is larger than api.maxBodyBytes. */
   PAYLOAD_TOO_LARGE: 413,
   /** The body is not application/json. */
@@ -35,6 +39,8 @@ export const API_ERROR_STATUS = {
   RANGE_NOT_SATISFIABLE: 416,
   /** Too many replays are running at once. */
   TOO_MANY_REPLAYS: 429,
+  /** The request line and headers are larger than the server accepts. */
+  HEADERS_TOO_LARGE: 431,
   /** The client (its token, or its address without one) made more requests than api.rateLimit allows. */
   RATE_LIMITED: 429,
   /** A bug: reported, never retried. */
@@ -60,6 +66,8 @@ const ZADS_STATUS: Record<ErrorCode, number> = {
   INPUT_UNSUPPORTED: 400,
   CONFIG_INVALID: 400,
   SERVICE_UNAVAILABLE: 503,
+  KAFKA_AUTH: 503,
+  KAFKA_TLS: 503,
   STORAGE_FULL: 507,
   STORAGE_NOT_FOUND: 404,
   STORAGE_KEY_INVALID: 404,

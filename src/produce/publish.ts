@@ -1,10 +1,10 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { DEFAULT_NIGHT_PARTITIONS, ensureTopic, kafkaConfig } from '../kafka/index.ts';
+import { DEFAULT_NIGHT_PARTITIONS, createKafka, ensureTopic } from '../kafka/index.ts';
 import { LatencyReservoir } from './latency.ts';
 import type { LatencySummary } from './latency.ts';
 import { Pacer } from './pacing.ts';
@@ -134,8 +134,7 @@ export async function publishNight(options: PublishOptions): Promise<PublishRepo
   const retries = options.connectRetries ?? DEFAULT_CONNECT_RETRIES;
   const logger = options.logger?.child({ component: 'produce', topic });
 
-  const base = kafkaConfig(cluster, options.logger, 'produce');
-  const kafka = new Kafka({ ...base, retry: { ...base.retry, retries } });
+  const kafka = createKafka(cluster, options.logger, 'produce', { retries });
   let partitions: number;
   try {
     partitions = await ensureTopic(kafka, { topic, partitions: positive('partitions', options.partitions, DEFAULT_NIGHT_PARTITIONS) });

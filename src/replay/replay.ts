@@ -45,6 +45,8 @@ export class Replay {
   #sentBefore = 0;
   #state: ReplayReport['state'] = 'running';
   #error: string | undefined;
+  /** The code of the error that failed the replay (KAFKA_AUTH, KAFKA_TLS, …), kept in the one it throws. */
+  #errorCode: ZadsError['code'] = 'INTERNAL';
   #paused: { promise: Promise<void>; resume: () => void } | undefined;
   #cancelled = false;
   #liveConsumer: Consumer | undefined;
@@ -141,6 +143,7 @@ export class Replay {
       const e = toZadsError(err);
       this.#state = 'failed';
       this.#error = e.message;
+      this.#errorCode = e.code;
       this.#log?.error({ err: e.message }, 'replay failed');
     } finally {
       for (const step of [() => this.#liveConsumer?.disconnect(), () => this.#producer.disconnect(), () => this.#admin.disconnect()]) {
@@ -150,7 +153,7 @@ export class Replay {
       }
     }
     const report = this.status();
-    if (report.state === 'failed') throw new ZadsError('INTERNAL', `replay ${this.id} failed: ${report.error}`, { context: { replay: this.id } });
+    if (report.state === 'failed') throw new ZadsError(this.#errorCode, `replay ${this.id} failed: ${report.error}`, { context: { replay: this.id } });
     return report;
   }
 

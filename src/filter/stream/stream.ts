@@ -125,6 +125,7 @@ export class FilterStream {
     try {
       await Promise.all([this.#admin.connect(), this.#producer.connect()]);
     } catch (cause) {
+      if (cause instanceof ZadsError) throw cause; // KAFKA_AUTH, KAFKA_TLS: already say what to check
       throw new ZadsError('SERVICE_UNAVAILABLE', `filter runner cannot connect to ${this.#o.cluster.brokers.join(',')}: ${(cause as Error).message}`, { cause });
     }
     await this.#watch.start();
