@@ -149,10 +149,12 @@ export class FilterStream {
       return;
     }
     await this.#ensureOutputs(added.filter((t) => !this.#isOutput(t)));
+    this.#log?.info({ inputs }, 'input topics changed: (re)starting the consumer');
+    // The set is taken as ours only once the consumer runs on it: after a failed restart the topic watch
+    // reports the same change again and the restart is tried again (else it would look like no change).
+    await this.#restartConsumer(inputs);
     this.#topics = inputs;
     this.#stats.topics = [...inputs];
-    this.#log?.info({ inputs }, 'input topics changed: (re)starting the consumer');
-    await this.#restartConsumer();
   }
 
   /** Creates each output topic with the partition count of its input (record p goes to partition p). */
@@ -184,7 +186,7 @@ export class FilterStream {
     }
   }
 
-  async #restartConsumer(): Promise<void> {
+  async #restartConsumer(topics: string[]): Promise<void> {
     const old = this.#consumer;
     this.#consumer = undefined;
     if (old) await old.disconnect();
@@ -200,8 +202,13 @@ export class FilterStream {
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.#fail(event.payload.error);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.#topics, fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
     this.#consumer = consumer;
     await consumer.run({
       autoCommit: false,

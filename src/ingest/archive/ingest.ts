@@ -131,8 +131,14 @@ export class ArchiveIngest {
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.#fail(event.payload.error);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+    } catch (err) {
+      // The topic watch reports the change again at its next look; this consumer must not linger.
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
     this.#consumer = consumer;
     await consumer.run({
       autoCommit: false,
@@ -165,6 +171,13 @@ export class ArchiveIngest {
     }
     const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next);
     this.#stats.skippedAlreadyArchived += batch.messages.length - fresh.length;
+    if (fresh.length === 0 && batch.messages.length > 0) {
+      // All archived already: the consumer restarted (kafkajs does so after a broker crash) from the
+      // group's offset, which is behind when a commit failed. Unresolved, this batch would be fetched
+      // again forever; jump to the catalogue's position instead.
+      consumer.seek({ topic, partition, offset: next.toString() });
+      return;
+    }
     if (fresh.length === 0 || !isRunning() || isStale()) return;
 
     const segment = segmentKey(night.night, night.programid, `${topic}-p${partition}`);
