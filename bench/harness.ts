@@ -57,6 +57,8 @@ export interface Stage {
    * that makes its input. `--only` pulls them in. They must come earlier in the registry.
    */
   dependsOn?: readonly string[];
+  /** Runs only when `--only` names it (long or heavy stages: the load run takes a quarter of an hour). */
+  onlyWhenAsked?: boolean;
   run(ctx: BenchContext): Promise<StageResult | StageResult[]>;
 }
 
@@ -98,7 +100,7 @@ export function checkRegistry(stages: readonly Stage[]): void {
  * (all when none is given), plus everything they depend on.
  */
 export function selectStages(stages: readonly Stage[], only: readonly string[]): Stage[] {
-  if (only.length === 0) return [...stages];
+  if (only.length === 0) return stages.filter((s) => !s.onlyWhenAsked);
   const byName = new Map(stages.map((s) => [s.name, s]));
   const wanted = new Set<string>();
   const add = (name: string): void => {

@@ -11,6 +11,7 @@ import { codecDecode } from './stages/codec-decode.ts';
 import { disk } from './stages/disk.ts';
 import { kafkaConsumerPerf } from './stages/kafka-consumer-perf.ts';
 import { kafkaProducerPerf } from './stages/kafka-producer-perf.ts';
+import { loadStage } from './stages/load.ts';
 import { loopback } from './stages/loopback.ts';
 import { mirrorStage } from './stages/mirror.ts';
 import { filterStage } from './stages/filter.ts';
@@ -30,6 +31,8 @@ export const STAGES: readonly Stage[] = [
   archiveStage,
   replayStage,
   apiStage,
+  // everything at once: ingest at ZTF's peak rate while the API answers queries
+  loadStage,
 ];
 
 checkRegistry(STAGES);
