@@ -3,6 +3,7 @@ import { inflateRawSync, deflateRawSync } from 'node:zlib';
 import avro from 'avsc';
 import { ZadsError } from '../errors.ts';
 import type { ErrorContext } from '../errors.ts';
+import { boundedTypeHook } from './bounded.ts';
 import type { AlertSource, DecodedAlert, ZtfAlert } from './types.ts';
 import { defaultSchemaCache } from './writer-schema.ts';
 import type { SchemaCache, WriterSchema } from './writer-schema.ts';
@@ -10,6 +11,8 @@ import type { SchemaCache, WriterSchema } from './writer-schema.ts';
 /** The four bytes every Avro object container file starts with. */
 export const CONTAINER_MAGIC = Buffer.from('Obj\x01', 'latin1');
 const SYNC_SIZE = 16;
+/** Largest block a deflate container may inflate to, bytes (a ZTF alert is 40–200 KB). */
+export const MAX_INFLATED_BLOCK_BYTES = 64 * 1024 * 1024;
 
 const HEADER_TYPE = avro.Type.forSchema({
   type: 'record',
@@ -19,7 +22,7 @@ const HEADER_TYPE = avro.Type.forSchema({
     { name: 'meta', type: { type: 'map', values: 'bytes' } },
     { name: 'sync', type: { type: 'fixed', name: 'Sync', size: SYNC_SIZE } },
   ],
-});
+}, { typeHook: boundedTypeHook });
 const LONG_TYPE = avro.Type.forSchema('long');
 
 interface Header {
@@ -66,7 +69,25 @@ export function asZtfAlert(value: unknown, source: AlertSource | undefined, byte
       context: contextOf(source, bytePosition),
     });
   }
+  // What the catalogue files an alert under. A schema with these fields renamed or retyped (string for
+  // double, long for int) still decodes; so do damaged doubles (NaN) — such a record is no usable alert.
+  const c = v.candidate as Record<string, unknown>;
+  const bad = CANDIDATE_NUMBERS.find((k) => typeof c[k] !== 'number' || !Number.isFinite(c[k]) || (k === 'fid' && !Number.isInteger(c[k])));
+  if (bad !== undefined) {
+    throw new ZadsError('ALERT_NOT_ZTF', `record is not a ZTF alert: candidate.${bad} is ${describeValue(c[bad])}, not a finite ${bad === 'fid' ? 'integer' : 'number'}`, {
+      context: contextOf(source, bytePosition),
+    });
+  }
   return v as ZtfAlert;
+}
+
+/** Candidate fields every alert has and the archive indexes (time, sky position, filter). */
+const CANDIDATE_NUMBERS = ['jd', 'ra', 'dec', 'fid'] as const;
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (typeof value === 'number') return String(value);
+  return `a ${Buffer.isBuffer(value) ? 'byte string' : typeof value}`;
 }
 
 function readHeader(bytes: Buffer, source: AlertSource | undefined): { header: Header; end: number } {
@@ -171,15 +192,18 @@ export function* iterateContainer(bytes: Buffer, options: ReadOptions = {}): Gen
     let data = bytes.subarray(pos, dataEnd);
     if (codec === 'deflate') {
       try {
-        data = inflateRawSync(data);
+        // Bounded: a few KB of deflated zeros would otherwise inflate to gigabytes in one allocation.
+        data = inflateRawSync(data, { maxOutputLength: MAX_INFLATED_BLOCK_BYTES });
       } catch (cause) {
-        throw new ZadsError('ALERT_CORRUPT', `block at byte ${blockStart} does not inflate`, {
+        const tooBig = (cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+        throw new ZadsError('ALERT_CORRUPT', `block at byte ${blockStart} ${tooBig ? `inflates to more than ${MAX_INFLATED_BLOCK_BYTES} bytes` : 'does not inflate'}`, {
           cause,
           context: contextOf(source, pos),
         });
       }
     }
-    const alerts = decodeBlock(data, count.value, schema, source, codec === 'null' ? pos : blockStart);
+    // Positions inside inflated data are not positions in the file: errors there name the block.
+    const alerts = decodeBlock(data, count.value, schema, source, codec === 'null' ? (rp) => pos + rp : () => blockStart);
     pos = dataEnd + SYNC_SIZE;
     yield* alerts;
   }
@@ -213,12 +237,12 @@ function decodeBlock(
   count: number,
   schema: WriterSchema,
   source: AlertSource | undefined,
-  base: number,
+  positionOf: (rp: number) => number,
 ): DecodedAlert[] {
   const out: DecodedAlert[] = [];
   let rp = 0;
   for (let i = 0; i < count; i++) {
-    const at = base + rp;
+    const at = positionOf(rp);
     let decoded: { value: unknown; offset: number };
     try {
       decoded = schema.type.decode(data, rp);
@@ -239,7 +263,7 @@ function decodeBlock(
     throw new ZadsError(
       'ALERT_CORRUPT',
       `block holds ${data.length - rp} bytes more than its ${count} record(s) use: the data does not match its writer schema`,
-      { context: contextOf(source, base + rp) },
+      { context: contextOf(source, positionOf(rp)) },
     );
   }
   return out;

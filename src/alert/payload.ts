@@ -61,7 +61,12 @@ const lookups = new WeakMap<SchemaLookup, ConfluentSchemas>();
  */
 export async function decodePayload(value: Buffer, options: PayloadOptions = {}): Promise<DecodedAlert[]> {
   if (isContainer(value)) {
-    return [...iterateContainer(value, { source: options.source, cache: options.cache ?? defaultSchemaCache })];
+    const alerts = [...iterateContainer(value, { source: options.source, cache: options.cache ?? defaultSchemaCache })];
+    // A valid but empty container file: as a message it carries nothing, and must not pass as one that did.
+    if (alerts.length === 0) {
+      throw new ZadsError('ALERT_NOT_ZTF', 'message is an Avro container file with no alert in it', { context: contextOf(options.source, 0) });
+    }
+    return alerts;
   }
   if (isConfluentWire(value)) {
     if (!options.schemaLookup) {

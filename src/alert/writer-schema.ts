@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import { ZadsError } from '../errors.ts';
+import { boundedTypeHook } from './bounded.ts';
 import { BigIntLongType } from './long.ts';
 import { KNOWN_STRUCTURES } from './versions.ts';
 
@@ -57,6 +58,7 @@ export function parseSchema(schema: unknown, label = 'schema'): WriterSchema {
     type = avro.Type.forSchema(withoutDefaults(json) as avro.Schema, {
       wrapUnions: false,
       registry: { long: BigIntLongType },
+      typeHook: boundedTypeHook,
     });
   } catch (cause) {
     throw new ZadsError('SCHEMA_INVALID', `${label} is not a valid Avro schema: ${(cause as Error).message}`, { cause });

@@ -14,8 +14,10 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'A replay of that id is running.',
   412: 'If-Match does not match the current ETag.',
   413: 'The body is larger than the limit.',
+  415: 'The body is not application/json.',
   416: 'The range lies outside the file.',
-  429: 'Too many replays are running.',
+  429: 'Too many requests from this client (api.rateLimit; see Retry-After), or, starting a replay, too many replays running.',
+  431: 'The request line and headers are too large.',
   503: 'A service behind the API is unreachable.',
 };
 

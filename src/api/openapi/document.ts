@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApiConfig } from '../context.ts';
 import { openApiPath } from '../route.ts';
 import type { AnyRoute, ResponseDoc } from '../route.ts';
+import { errors } from './common.ts';
 import { componentSchemas, jsonSchemaOf } from './schemas.ts';
 
 type Json = Record<string, unknown>;
@@ -27,6 +28,18 @@ function withoutBodies(responses: Record<string, ResponseDoc>): Record<string, R
   return Object.fromEntries(Object.entries(responses).map(([status, r]) => [status, { description: r.description, ...(r.headers ? { headers: r.headers } : {}) }]));
 }
 
+/**
+ * The answers any route can give besides its own: 400 (an unknown query parameter, a request HTTP cannot
+ * parse), 401 (a malformed or unknown bearer token is refused even where none is needed), 403 where a role
+ * is needed, 429 with the rate limit on, 431 (headers too large).
+ */
+function withCommonErrors(r: AnyRoute, config: ApiConfig, secured: boolean): Record<string, ResponseDoc> {
+  const common = { ...errors(400, 401), ...(secured ? errors(403) : {}), ...(config.rateLimit.maxRequests > 0 ? errors(429) : {}), ...errors(431) };
+  const all: Record<string, ResponseDoc> = { ...r.responses };
+  for (const [status, doc] of Object.entries(common)) all[status] ??= doc;
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => Number(a) - Number(b)));
+}
+
 function operation(r: AnyRoute, config: ApiConfig, head: boolean): Json {
   const secured = r.access === 'replay' || r.access === 'admin' || (r.access === 'read' && !config.publicReads);
   return {
@@ -36,7 +49,7 @@ function operation(r: AnyRoute, config: ApiConfig, head: boolean): Json {
     tags: [r.tag],
     parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
     ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchemaOf(r.body) } } } } : {}),
-    responses: head ? withoutBodies(r.responses) : r.responses,
+    responses: head ? withoutBodies(withCommonErrors(r, config, secured)) : withCommonErrors(r, config, secured),
     security: secured ? [{ bearer: [] }] : [],
   };
 }

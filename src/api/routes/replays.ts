@@ -48,7 +48,7 @@ export function replayRoutes(ctx: ApiContext): AnyRoute[] {
       responses: {
         '201': { description: 'Started; Location names the replay.', content: jsonOf(ref('Replay')) },
         ...AUTH_ERRORS,
-        ...errors(400, 404, 409, 413, 429, 503),
+        ...errors(400, 404, 409, 413, 415, 429, 503),
       },
       handle({ body, caller }, _req, res) {
         const view = registry().start(body, caller);

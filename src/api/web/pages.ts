@@ -57,6 +57,8 @@ ${page.charts ? '<script src="/web/vendor/uPlot.iife.min.js"></script>\n' : ''}<
 export function webPages(): Router {
   const router = express.Router({ caseSensitive: true, strict: false });
   const assets = { index: false, maxAge: '10m', fallthrough: false, dotfiles: 'deny' as const };
+  // Other methods go on to the API's JSON 404: serve-static would answer them a bare 405 (found by fuzzing).
+  router.use('/web', (req, _res, next) => next(req.method === 'GET' || req.method === 'HEAD' ? undefined : 'router'));
   router.use('/web/vendor', express.static(UPLOT_DIR, assets));
   router.use('/web', express.static(STATIC_DIR, assets));
   for (const page of PAGES) {
