@@ -108,11 +108,14 @@ export class Catalogue {
   #prepare(): Record<string, Statement> {
     const db = this.#db;
     return {
-      insertAlert: db.prepare(`INSERT OR IGNORE INTO alerts
+      // Only a candid already archived is skipped (a duplicate); any other constraint (a NOT NULL column
+      // without a value) fails the transaction loudly instead of dropping the alert as OR IGNORE would.
+      insertAlert: db.prepare(`INSERT INTO alerts
         (candid, object_id, night, programid, jd, ra, dec, fid, magpsf, sigmapsf, rb, drb, schema_version,
          topic, partition, kafka_offset, kafka_timestamp, segment, byte_offset, byte_length, archived_at)
         VALUES (@candid, @objectId, @night, @programid, @jd, @ra, @dec, @fid, @magpsf, @sigmapsf, @rb, @drb, @schemaVersion,
-         @topic, @partition, @kafkaOffset, @kafkaTimestamp, @segment, @byteOffset, @byteLength, @archivedAt)`),
+         @topic, @partition, @kafkaOffset, @kafkaTimestamp, @segment, @byteOffset, @byteLength, @archivedAt)
+        ON CONFLICT (candid) DO NOTHING`),
       insertSky: db.prepare('INSERT OR REPLACE INTO alerts_sky (candid, ra_min, ra_max, dec_min, dec_max) VALUES (?, ?, ?, ?, ?)'),
       upsertNight: db.prepare(`INSERT INTO nights (night, programid, state, alerts, bytes, first_jd, last_jd, last_alert_at)
         VALUES (@night, @programid, 'open', @alerts, @bytes, @firstJd, @lastJd, @now)
