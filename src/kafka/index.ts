@@ -1,5 +1,5 @@
 export { createKafka, kafkaConfig } from './client.ts';
-export { DEFAULT_TOPIC_CONFIGS, deleteTopics, ensureTopic } from './admin.ts';
+export { DEFAULT_TOPIC_CONFIGS, DEFAULT_TOPIC_READY_TIMEOUT_MS, deleteTopics, ensureTopic, waitForLeaders } from './admin.ts';
 export type { EnsureTopicOptions } from './admin.ts';
 export { DEFAULT_NIGHT_PARTITIONS, NIGHT_TOPIC_PATTERN, nightTopicName, parseNightTopic } from './topics.ts';
 export type { NightTopic } from './topics.ts';

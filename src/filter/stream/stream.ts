@@ -1,6 +1,6 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, TopicMessages } from 'kafkajs';
 import { ZadsError, toZadsError } from '../../errors.ts';
-import { DEFAULT_TOPIC_CONFIGS, TopicWatch, createKafka } from '../../kafka/index.ts';
+import { DEFAULT_TOPIC_CONFIGS, TopicWatch, createKafka, waitForLeaders } from '../../kafka/index.ts';
 import type { Logger } from '../../log.ts';
 import { counter, createMetricsRegistry, gauge, histogram } from '../../metrics.ts';
 import type { Registry } from '../../metrics.ts';
@@ -167,7 +167,7 @@ export class FilterStream {
     if (create.length > 0) {
       try {
         await this.#admin.createTopics({
-          waitForLeaders: true,
+          waitForLeaders: false,
           topics: create.map((w) => ({
             topic: w.topic,
             numPartitions: w.partitions,
@@ -179,9 +179,10 @@ export class FilterStream {
         if ((cause as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw cause;
       }
     }
-    const have = await this.#admin.fetchTopicMetadata({ topics: wanted.map((w) => w.topic) });
+    // On a cluster of several brokers a new topic reaches each broker's metadata a moment later: wait it out.
+    const have = await waitForLeaders(this.#admin, wanted.map((w) => w.topic));
     for (const w of wanted) {
-      const count = have.topics.find((t) => t.name === w.topic)?.partitions.length ?? 0;
+      const count = have.find((t) => t.name === w.topic)?.partitions.length ?? 0;
       if (count < w.partitions) await this.#admin.createPartitions({ topicPartitions: [{ topic: w.topic, count: w.partitions }] });
     }
   }

@@ -1,6 +1,6 @@
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Message, Producer } from 'kafkajs';
 import { ZadsError, toZadsError } from '../../errors.ts';
-import { DEFAULT_TOPIC_CONFIGS, TopicWatch, createKafka } from '../../kafka/index.ts';
+import { DEFAULT_TOPIC_CONFIGS, TopicWatch, createKafka, waitForLeaders } from '../../kafka/index.ts';
 import type { Logger } from '../../log.ts';
 import { counter, createMetricsRegistry, gauge, histogram } from '../../metrics.ts';
 import type { Registry } from '../../metrics.ts';
@@ -43,7 +43,9 @@ export class Mirror {
   readonly #metrics: Registry;
   readonly #sourceAdmin: Admin;
   readonly #targetAdmin: Admin;
-  readonly #producer: Producer;
+  readonly #targetKafka;
+  #producer: Producer;
+  #producerReady: Promise<Producer> | undefined;
   readonly #positions: MirrorPositions;
   readonly #sourceKafka;
   readonly #watch: TopicWatch;
@@ -62,20 +64,10 @@ export class Mirror {
     this.#log = this.#options.logger?.child({ component: 'mirror', mirror: this.#options.name });
     this.#metrics = this.#options.metrics ?? createMetricsRegistry();
     this.#sourceKafka = createKafka(this.#options.from, this.#options.logger, `mirror-${this.#options.name}-source`);
-    const targetKafka = createKafka(this.#options.to, this.#options.logger, `mirror-${this.#options.name}-target`);
+    this.#targetKafka = createKafka(this.#options.to, this.#options.logger, `mirror-${this.#options.name}-target`);
     this.#sourceAdmin = this.#sourceKafka.admin();
-    this.#targetAdmin = targetKafka.admin();
-    this.#producer = targetKafka.producer({
-      transactionalId: `zads-mirror-${this.#options.name}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
-      // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
-      // written (a few ms); kafkajs retries that with the client backoff, 300 ms by default, which
-      // capped the mirror at about three transactions a second. The Java client waits 20 ms. Retries
-      // never end, so a broker restart is waited out rather than ending the mirror.
-      retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
-    });
+    this.#targetAdmin = this.#targetKafka.admin();
+    this.#producer = this.#createProducer();
     this.#positions = new MirrorPositions(this.#targetAdmin, this.groupId);
     this.#watch = new TopicWatch({
       admin: this.#sourceAdmin,
@@ -92,6 +84,59 @@ export class Mirror {
       txnSeconds: histogram(this.#metrics, 'zads_mirror_transaction_seconds', 'Time to send and commit one transaction', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
       topics: gauge(this.#metrics, 'zads_mirror_topics', 'Topics being mirrored'),
     };
+  }
+
+  #createProducer(): Producer {
+    return this.#targetKafka.producer({
+      transactionalId: `zads-mirror-${this.#options.name}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60_000,
+      // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
+      // written (a few ms); kafkajs retries that with the client backoff, 300 ms by default, which
+      // capped the mirror at about three transactions a second. The Java client waits 20 ms. Retries
+      // never end, so a broker restart is waited out rather than ending the mirror.
+      retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
+    });
+  }
+
+  /**
+   * The target producer, connected and holding its producer id. Getting the id (InitProducerId) is
+   * answered only once every earlier transaction of the transactional id is complete — a commit the
+   * coordinator had prepared is finished, an open one is aborted — so positions read from the target
+   * after this are final: a commit whose answer was lost cannot land after them and be mirrored twice.
+   */
+  #readyProducer(): Promise<Producer> {
+    if (!this.#producerReady) {
+      const producer = this.#producer;
+      const ready = (async () => {
+        await producer.connect();
+        // kafkajs gets the producer id in its first transaction(); an empty one ends without a request.
+        await (await producer.transaction()).abort();
+        return producer;
+      })();
+      this.#producerReady = ready;
+      // Tried again at the next batch.
+      ready.catch(() => {
+        if (this.#producerReady === ready) this.#producerReady = undefined;
+      });
+    }
+    return this.#producerReady;
+  }
+
+  /**
+   * After a failed transaction the producer is replaced by a new one with the same transactional id.
+   * kafkajs neither retries EndTxn nor recovers from a failed one (a coordinator that moved with a
+   * crashed broker leaves its state machine in COMMITTING/ABORTING, and every later transaction() throws
+   * "Cannot call beginTransaction", tulios/kafkajs#1355, #1282), and it keeps the idempotent sequence
+   * numbers of an aborted transaction. The new producer's id comes with a new epoch: sequences start
+   * again and the old transaction, if the coordinator still holds it open, is aborted.
+   */
+  async #replaceProducer(): Promise<void> {
+    const old = this.#producer;
+    this.#producer = this.#createProducer();
+    this.#producerReady = undefined;
+    await old.disconnect().catch((err: unknown) => this.#log?.warn({ err }, 'disconnecting the failed producer failed'));
   }
 
   /** The group on the target cluster whose committed offsets are the mirror's positions. */
@@ -116,6 +161,7 @@ export class Mirror {
     try {
       await Promise.all([this.#sourceAdmin.connect(), this.#targetAdmin.connect(), this.#producer.connect()]);
     } catch (cause) {
+      if (cause instanceof ZadsError) throw cause; // KAFKA_AUTH, KAFKA_TLS: already say what to check
       throw new ZadsError(
         'SERVICE_UNAVAILABLE',
         `mirror cannot connect (source ${this.#options.from.brokers.join(',')}, target ${this.#options.to.brokers.join(',')}): ${(cause as Error).message}`,
@@ -152,7 +198,7 @@ export class Mirror {
     if (create.length > 0) {
       try {
         await this.#targetAdmin.createTopics({
-          waitForLeaders: true,
+          waitForLeaders: false,
           topics: create.map((t) => ({
             topic: t.name,
             numPartitions: t.partitions.length,
@@ -164,10 +210,10 @@ export class Mirror {
         if ((cause as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw cause;
       }
     }
+    const targetMeta = await waitForLeaders(this.#targetAdmin, topics);
     // A source topic that grew partitions: the target must have at least as many (p → p).
-    const targetMeta = await this.#targetAdmin.fetchTopicMetadata({ topics });
     for (const t of meta.topics) {
-      const have = targetMeta.topics.find((x) => x.name === t.name)?.partitions.length ?? 0;
+      const have = targetMeta.find((x) => x.name === t.name)?.partitions.length ?? 0;
       if (have < t.partitions.length) {
         await this.#targetAdmin.createPartitions({ topicPartitions: [{ topic: t.name, count: t.partitions.length }] });
       }
@@ -203,6 +249,7 @@ export class Mirror {
   async #mirrorBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale, heartbeat } = payload;
     const { topic, partition } = batch;
+    await this.#readyProducer();
     let next = await this.#positions.next(topic, partition);
     const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next);
     const skipped = batch.messages.length - fresh.length;
@@ -241,7 +288,7 @@ export class Mirror {
 
   async #commitChunk(topic: string, partition: number, chunk: KafkaMessage[], after: bigint): Promise<void> {
     const stop = this.#m.txnSeconds.startTimer();
-    const txn = await this.#producer.transaction();
+    const txn = await (await this.#readyProducer()).transaction();
     try {
       await txn.send({
         topic,
@@ -260,7 +307,8 @@ export class Mirror {
       });
       await txn.commit();
     } catch (err) {
-      await txn.abort().catch(() => undefined);
+      // No abort here: with the coordinator gone it would wait out kafkajs's retries; the replacing
+      // producer's InitProducerId aborts the transaction instead.
       this.#positions.forget(topic, partition);
       const type = (err as { type?: string }).type;
       if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED') {
@@ -272,6 +320,8 @@ export class Mirror {
         this.#fail(fenced);
         throw fenced;
       }
+      this.#log?.warn({ topic, partition, err: (err as Error).message }, 'mirror transaction failed: replacing the producer, then retrying from the target\'s position');
+      await this.#replaceProducer();
       throw err;
     } finally {
       stop();
