@@ -162,7 +162,10 @@ describe('three-broker fail-over', () => {
 
     // The mirror creates the night's topic on cluster3 with the cluster's replication: 3 copies, 2 in sync.
     await waitUntil('the mirrored topic on cluster3', async () => (await a.listTopics()).includes(night.topic), wait);
-    await waitInSync(a, [night.topic]);
+    // On a fresh cluster __transaction_state is made by the mirror's first transaction (regression: CI's
+    // first run asked for its metadata before it existed).
+    await waitUntil('the mirror\'s first committed transaction', async () => ((await mirrored()) ?? 0n) > 0n, wait);
+    await waitInSync(a, [night.topic, '__transaction_state']);
     const meta = await a.fetchTopicMetadata({ topics: [night.topic, '__transaction_state'] });
     for (const t of meta.topics) for (const p of t.partitions) expect(p.replicas, `${t.name}/${p.partitionId} replicas`).toHaveLength(3);
     const configs = await a.describeConfigs({
