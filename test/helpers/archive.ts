@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iterateTarball, readContainer, writeContainer } from '../../src/alert/index.ts';
 import type { DecodedAlert } from '../../src/alert/index.ts';
-import { alertRow, openArchive, segmentKey } from '../../src/archive/index.ts';
+import { CATALOGUE_FILE, Catalogue, alertRow, openArchive, segmentKey } from '../../src/archive/index.ts';
 import type { AlertRow, Archive } from '../../src/archive/index.ts';
 import type { S3Config } from '../../src/config/index.ts';
 import { SAMPLE_TARBALL, goodAlertFiles } from './data.ts';
@@ -145,4 +145,21 @@ export function fastavroCandids(files: readonly string[]): string[] {
     );
   }
   return run('python3', ['-c', FASTAVRO_READER, ...files]).split('\n').filter((l) => l.length > 0);
+}
+
+/**
+ * Alerts of a night in the catalogue of a data folder, read through its own read-only connection (as
+ * another process would, while `zads archive run` writes); 0 while there is no catalogue yet.
+ */
+export function archivedCount(dataDir: string, night: string, programid: number): number {
+  try {
+    const c = new Catalogue(join(dataDir, CATALOGUE_FILE), { readonly: true });
+    try {
+      return c.countNight(night, programid).alerts;
+    } finally {
+      c.close();
+    }
+  } catch {
+    return 0;
+  }
 }

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { archivedCount } from '../helpers/archive.ts';
 import { iterateTarball, readContainer } from '../../src/alert/index.ts';
 import { Catalogue, CATALOGUE_FILE, tarballKey } from '../../src/archive/index.ts';
 import { deleteTopics } from '../../src/kafka/index.ts';
@@ -18,18 +19,6 @@ const uw = kafkaFor(UW_BROKERS);
 
 
 
-function archivedCount(dataDir: string, night: string, programid: number): number {
-  try {
-    const c = new Catalogue(join(dataDir, CATALOGUE_FILE), { readonly: true });
-    try {
-      return c.countNight(night, programid).alerts;
-    } finally {
-      c.close();
-    }
-  } catch {
-    return 0;
-  }
-}
 
 describe('archive ingest survives kill -9', () => {
   const night = uniqueNightTopic('20240106');

@@ -4,7 +4,8 @@ import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CATALOGUE_FILE, Catalogue, openArchive } from '../../src/archive/index.ts';
+import { archivedCount } from '../helpers/archive.ts';
+import { CATALOGUE_FILE, openArchive } from '../../src/archive/index.ts';
 import { deleteTopics } from '../../src/kafka/index.ts';
 import { exited, runZads, spawnZads } from '../helpers/cli.ts';
 import { kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
@@ -17,18 +18,6 @@ const ALERTS = 400;
 const MiB = 1024 * 1024;
 const uw = kafkaFor(UW_BROKERS);
 
-function count(dataDir: string, night: string, programid: number): number {
-  try {
-    const c = new Catalogue(join(dataDir, CATALOGUE_FILE), { readonly: true });
-    try {
-      return c.countNight(night, programid).alerts;
-    } finally {
-      c.close();
-    }
-  } catch {
-    return 0;
-  }
-}
 
 async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 150_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -139,12 +128,12 @@ describe('archive ingest on a full disk (a real tmpfs)', () => {
     expect(await metric(metricsPort, 'zads_archive_disk_full')).toBe('1');
     // Paused, not gone: still running, the night only partly archived.
     expect(run.exitCode).toBeNull();
-    const paused = count(dataDir, '20240107', night.programid);
+    const paused = archivedCount(dataDir, '20240107', night.programid);
     expect(paused).toBeLessThan(ALERTS);
 
     // The operator frees space.
     rmSync(ballast);
-    await waitFor('every alert archived', () => count(dataDir, '20240107', night.programid) >= ALERTS);
+    await waitFor('every alert archived', () => archivedCount(dataDir, '20240107', night.programid) >= ALERTS);
     await waitFor('the resumed line', () => printed().includes('archive disk has space again'));
     expect(await metric(metricsPort, 'zads_archive_disk_full')).toBe('0');
     run.kill('SIGTERM');
@@ -179,11 +168,11 @@ describe('archive ingest on a full disk (a real tmpfs)', () => {
     await waitFor('the disk-full line', () => printed().includes('archive disk full'));
     expect(printed()).toContain(`archive disk full at ${dataDir} (SQLITE_FULL while writing ${join(dataDir, CATALOGUE_FILE)}): ingest paused, nothing lost`);
     expect(run.exitCode).toBeNull();
-    expect(count(dataDir, '20240108', night.programid)).toBeLessThan(ALERTS);
+    expect(archivedCount(dataDir, '20240108', night.programid)).toBeLessThan(ALERTS);
 
     // The volume is grown in place.
     resizeTmpfs(dataDir, 64);
-    await waitFor('every alert archived', () => count(dataDir, '20240108', night.programid) >= ALERTS);
+    await waitFor('every alert archived', () => archivedCount(dataDir, '20240108', night.programid) >= ALERTS);
     await waitFor('the resumed line', () => printed().includes('archive disk has space again'));
     run.kill('SIGTERM');
     const end = await runExit;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archivedCount } from '../helpers/archive.ts';
 import { iterateTarball, readContainer } from '../../src/alert/index.ts';
 import { Catalogue, CATALOGUE_FILE, tarballKey } from '../../src/archive/index.ts';
 import { deleteTopics } from '../../src/kafka/index.ts';
@@ -33,18 +34,6 @@ const cluster3 = kafkaFor(CLUSTER3_BROKERS);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function archivedCount(dataDir: string, programid: number): number {
-  try {
-    const c = new Catalogue(join(dataDir, CATALOGUE_FILE), { readonly: true });
-    try {
-      return c.countNight(NIGHT, programid).alerts;
-    } finally {
-      c.close();
-    }
-  } catch {
-    return 0;
-  }
-}
 
 interface Watched {
   name: string;
@@ -150,7 +139,7 @@ describe('three-broker fail-over', () => {
     const producer = watch('zads produce', zads(['produce', '--simulate', String(ALERTS), '--seed', '13', '--night', NIGHT, '--program', String(night.programid), '--brokers', IPAC_BROKERS.join(','), '--rate', String(RATE_ALERTS_PER_SEC), '--json']));
     children.push(mirror, archive, producer);
     const running = [mirror, archive];
-    const archived = () => archivedCount(dataDir, night.programid);
+    const archived = () => archivedCount(dataDir, NIGHT, night.programid);
     // Mirror progress as the cluster records it: the positions committed inside the mirror's transactions.
     const mirrored = async (): Promise<bigint | undefined> => {
       const got = await Promise.race([a.fetchOffsets({ groupId: mirrorTxnId, topics: [night.topic] }).catch(() => undefined), sleep(2000).then(() => undefined)]);
