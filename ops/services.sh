@@ -144,8 +144,12 @@ kafka_cluster_id() {
   local cdir; cdir="$(kafka_cluster_dir "$1")"
   mkdir -p "$cdir"
   if [[ ! -s "$cdir/cluster.id" ]]; then
-    # what `kafka-storage.sh random-uuid` prints: 16 random bytes, URL-safe base64, no padding
-    head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$cdir/cluster.id.tmp"
+    # Kafka's own `kafka-storage random-uuid`: a hand-made base64 id starts with "-" one time in 64,
+    # which kafka-storage's argument parser then takes for an option ("--cluster-id/-t: expected one
+    # argument"); Kafka's Uuid.randomUuid() never makes one.
+    "$JAVA" -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$OPS_DIR/config/tools-log4j.properties" \
+      kafka.tools.StorageTool random-uuid | tr -d '\n' >"$cdir/cluster.id.tmp"
+    [[ -s "$cdir/cluster.id.tmp" && "$(cat "$cdir/cluster.id.tmp")" != -* ]] || die "kafka-storage random-uuid gave no usable id"
     mv "$cdir/cluster.id.tmp" "$cdir/cluster.id"
   fi
   cat "$cdir/cluster.id"
