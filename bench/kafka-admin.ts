@@ -1,7 +1,8 @@
-/** Scratch topics and groups for the Kafka stages, through kafkajs's admin client. */
+/** Scratch topics and groups for the Kafka stages, through our client's admin. */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
+import { clusterSchema } from '../src/config/index.ts';
+import { createKafka, createTopicsIfMissing } from '../src/kafka/index.ts';
+import type { Admin } from '../src/kafka/index.ts';
 import type { BenchContext } from './harness.ts';
 
 export interface ScratchTopic {
@@ -12,13 +13,7 @@ export interface ScratchTopic {
 }
 
 async function withAdmin<T>(bootstrap: string, use: (admin: Admin) => Promise<T>): Promise<T> {
-  const kafka = new Kafka({
-    clientId: 'zads-bench',
-    brokers: [bootstrap],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 5000,
-    retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3000 },
-  });
+  const kafka = createKafka(clusterSchema.parse({ brokers: [bootstrap], clientId: 'zads-bench', connectionTimeoutMs: 5000 }));
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -39,7 +34,7 @@ async function withAdmin<T>(bootstrap: string, use: (admin: Admin) => Promise<T>
 export async function createScratchTopic(ctx: BenchContext, prefix: string, partitions: number): Promise<ScratchTopic> {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
   await withAdmin(ctx.kafkaBootstrap, (admin) =>
-    admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true }),
+    createTopicsIfMissing(admin, [{ topic, partitions, replicationFactor: 1 }]),
   );
   let dropping: Promise<void> | undefined;
   const drop = (): Promise<void> => {
@@ -67,6 +62,8 @@ export function scratchGroup(ctx: BenchContext, prefix: string): string {
 }
 
 function isGroupNotFound(err: unknown): boolean {
-  const groups = (err as { groups?: { error?: { type?: string } }[] }).groups;
-  return Array.isArray(groups) && groups.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND');
+  // librdkafka: ERR_GROUP_ID_NOT_FOUND (69), per group in the error's `groups`, or on the error itself.
+  const groups = (err as { groups?: { error?: { code?: number } }[] }).groups;
+  if (Array.isArray(groups)) return groups.every((g) => g.error?.code === 69);
+  return (err as { code?: number }).code === 69;
 }

@@ -39,6 +39,12 @@ export const ERROR_CODES = {
   KAFKA_AUTH: false,
   /** The TLS handshake with a Kafka broker failed: its certificate is not trusted, or the port does not speak TLS. */
   KAFKA_TLS: false,
+  /** A newer process with the same transactional id or group member took over (zombie fenced): stop, never retry. */
+  KAFKA_FENCED: false,
+  /** A Kafka request or transaction did not finish in time; the broker may be slow or restarting. */
+  KAFKA_TIMEOUT: true,
+  /** A topic named in the request does not exist (or was deleted while in use). */
+  KAFKA_TOPIC_MISSING: false,
   /** A storage write failed for lack of space. */
   STORAGE_FULL: true,
   /** No object is stored under that key. */

@@ -38,7 +38,7 @@ export const filterStage: Stage = {
     await producer.connect();
     for (let i = 0; i < count; i += 100) {
       const messages = Array.from({ length: Math.min(100, count - i) }, (_, j) => ({ key: `ZTF24obj${(i + j) % 997}`, value: sample.payload }));
-      await producer.send({ topic: night, acks: -1, messages });
+      await producer.send({ topic: night, messages });
       ctx.progress(`produced ${i + messages.length} of ${count} alerts to ${night}`);
     }
     await producer.disconnect();

@@ -44,7 +44,7 @@ export const mirrorStage: Stage = {
     const batch = 100;
     for (let i = 0; i < count; i += batch) {
       const messages = Array.from({ length: Math.min(batch, count - i) }, (_, j) => ({ key: `ZTF24obj${(i + j) % 997}`, value: payload }));
-      await producer.send({ topic: night, acks: -1, messages });
+      await producer.send({ topic: night, messages });
       ctx.progress(`produced ${i + messages.length} of ${count} alerts to ${night}`);
     }
     await producer.disconnect();

@@ -59,7 +59,7 @@ async function paced(ctx: BenchContext, archive: Archive, programid: number, rat
   if (consumer) {
     await ensureTopic(kafka, { topic, partitions: 16 });
     await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.subscribe({ topics: [topic] });
     await consumer.run({ eachMessage: async ({ message }) => void latencies.push(Date.now() - Number(message.timestamp)) });
     await new Promise((r) => setTimeout(r, 3000));
   }

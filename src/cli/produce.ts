@@ -26,7 +26,6 @@ interface ProduceCliOptions {
   exposures?: boolean;
   speed: string;
   connectTimeoutMs?: string;
-  retries: string;
   dryRun?: boolean;
   json?: boolean;
   config?: string;
@@ -86,7 +85,6 @@ export function registerProduce(program: Command): void {
     .option('--exposures', 'send each exposure burst together, spaced as the telescope took them')
     .option('--speed <factor>', 'with --exposures: time compression (1 = real time, 40 = one burst a second)', '1')
     .option('--connect-timeout-ms <ms>', 'time to wait for a broker connection')
-    .option('--retries <n>', 'connection retries before giving up', '5')
     .option('--dry-run', 'build and encode the messages without sending them (measures the source)')
     .option('--json', 'print the final report as one JSON line on stdout')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
@@ -135,7 +133,7 @@ export function registerProduce(program: Command): void {
           const config = commandConfig(opts.config);
           const base = clusterFrom(config, opts.brokers, 'ipac');
           const cluster = opts.connectTimeoutMs === undefined ? base : { ...base, connectionTimeoutMs: wholeNumber('--connect-timeout-ms', opts.connectTimeoutMs, 1) };
-          // kafkajs logs every retry; the command reports failures itself unless debugging.
+          // The client logs every reconnect; the command reports failures itself unless debugging.
           const logger = config.log.level === 'debug' || config.log.level === 'trace' ? createLogger(config.log.level) : undefined;
           try {
             result = await publishNight({
@@ -146,7 +144,7 @@ export function registerProduce(program: Command): void {
               rateAlertsPerSec: opts.rate === undefined ? undefined : positiveNumber('--rate', opts.rate),
               pacing: opts.exposures ? 'exposures' : 'asap',
               speed: positiveNumber('--speed', opts.speed),
-              connectRetries: wholeNumber('--retries', opts.retries, 0),
+              connectTimeoutMs: cluster.connectionTimeoutMs,
               onProgress: (p) => progress.update({ done: p.alerts, bytes: p.bytes, seconds: p.seconds, skipped: p.skipped }),
               onSkip: (e) => process.stderr.write(`skipped: ${e.code}: ${e.describe()}\n`),
               signal: abort.signal,

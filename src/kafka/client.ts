@@ -1,101 +1,200 @@
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Admin, AdminConfig, Consumer, ConsumerConfig, KafkaConfig, LogEntry, Producer, ProducerConfig, RetryOptions, SASLOptions } from 'kafkajs';
+import { createRequire } from 'node:module';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { checkTls, kafkaSecurityError } from './security.ts';
+import { kafkaError } from './errors.ts';
+import { checkTls } from './security.ts';
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
+// The package is CommonJS with a native addon; createRequire loads it the same way under tsx and node.
+const ckjs = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as typeof import('@confluentinc/kafka-javascript');
 
-/** Routes kafkajs's own log lines into our structured logger, under component "kafkajs". */
-function logCreatorFor(logger: Logger): KafkaConfig['logCreator'] {
-  const child = logger.child({ component: 'kafkajs' });
-  return () =>
-    ({ level, log }: LogEntry) => {
-      const { message, ...extra } = log;
-      // Right after a transaction commits, the coordinator answers CONCURRENT_TRANSACTIONS until its
-      // markers are written; kafkajs logs each such answer as an error although it retries them.
-      const retried = [extra.error, message].some((t) => typeof t === 'string' && t.includes('concurrent operation on the same transaction'));
-      // A refused SASL login reaches the caller as KAFKA_AUTH, which says whom and what to check; kafkajs's
-      // own three error lines about it would only repeat the broker's reason around that message.
-      const refused = typeof message === 'string' && (message.startsWith('Response SaslAuthenticate') || /^SASL .*authentication failed/.test(message));
-      child[retried || refused ? 'debug' : (LEVELS[level] ?? 'info')](extra, message);
-    };
+export type Producer = KafkaJS.Producer;
+export type Consumer = KafkaJS.Consumer;
+export type Admin = KafkaJS.Admin;
+export type KafkaMessage = KafkaJS.KafkaMessage;
+export type Message = KafkaJS.Message;
+export type EachBatchPayload = KafkaJS.EachBatchPayload;
+export type TopicPartitionOffset = KafkaJS.TopicPartitionOffset;
+export type RdKafkaConfig = Record<string, string | number | boolean | ((...args: never[]) => unknown)>;
+
+/** What our producers may ask for; everything else is librdkafka's defaults or `rdkafka`. */
+export interface ProducerOptions {
+  /** Makes the producer transactional (implies idempotent). */
+  transactionalId?: string;
+  /** Idempotent delivery (acks=all, no duplicates on retry); default true. */
+  idempotent?: boolean;
+  /** How long a transaction may stay open before the coordinator aborts it, in ms (librdkafka default 60,000). */
+  transactionTimeoutMs?: number;
+  /** Time librdkafka waits to fill a batch, in ms (librdkafka default 5). */
+  lingerMs?: number;
+  /** Extra librdkafka properties (CONFIGURATION.md), e.g. { 'batch.size': 4_000_000 }. */
+  rdkafka?: RdKafkaConfig;
 }
 
-/** The kafkajs configuration of one cluster from our typed config (TLS and SASL included). */
-export function kafkaConfig(cluster: ClusterConfig, logger?: Logger, clientIdSuffix?: string): KafkaConfig {
-  const config: KafkaConfig = {
-    clientId: clientIdSuffix ? `${cluster.clientId}-${clientIdSuffix}` : cluster.clientId,
-    brokers: cluster.brokers,
-    connectionTimeout: cluster.connectionTimeoutMs,
-    requestTimeout: cluster.requestTimeoutMs,
-    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
-    logLevel: logger ? logLevel.INFO : logLevel.NOTHING,
-  };
-  if (logger) config.logCreator = logCreatorFor(logger);
-  if (cluster.tls) {
-    config.ssl = {
-      rejectUnauthorized: cluster.tls.rejectUnauthorized,
-      ...(cluster.tls.caFile ? { ca: [readCaFile(cluster.tls.caFile)] } : {}),
-    };
-  }
-  if (cluster.sasl) {
-    config.sasl = { ...cluster.sasl } as SASLOptions;
-  }
-  return config;
+/** What our consumers may ask for. */
+export interface ConsumerOptions {
+  groupId: string;
+  /** Start at the earliest offset when the group has none; default true (a night is read whole). */
+  fromBeginning?: boolean;
+  /** Read records of open or aborted transactions; default false (read_committed). */
+  readUncommitted?: boolean;
+  /** Most bytes fetched per partition in one request (librdkafka grows it for a larger record). */
+  maxBytesPerPartition?: number;
+  /** Longest time the broker holds a fetch waiting for data, in ms (default 100). */
+  maxWaitTimeInMs?: number;
+  /** Session timeout of the group member, in ms (default 10,000). */
+  sessionTimeoutMs?: number;
+  /**
+   * Static group membership (KIP-345): a member that restarts with the same id within the session
+   * timeout gets its partitions back at once, with no rebalance and no wait for the dead member's session.
+   */
+  groupInstanceId?: string;
+  /** Most messages of one partition handed to eachBatch at a time (default 500). */
+  maxBatchSize?: number;
+  /**
+   * Called on every assignment and revocation. On assignment it may return the assignment with the
+   * offset each partition must start at (positions kept outside the source group, e.g. the mirror's on
+   * the target cluster); undefined keeps the group's committed offsets.
+   */
+  rebalance?: (event: 'assign' | 'revoke', partitions: { topic: string; partition: number }[]) => Promise<TopicPartitionOffset[] | undefined>;
+  rdkafka?: RdKafkaConfig;
 }
 
-function readCaFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new ZadsError('CONFIG_INVALID', `cannot read the Kafka CA file tls.caFile ${path}: ${(cause as Error).message}`, {
-      cause,
-      context: { key: 'tls.caFile', file: path },
-    });
-  }
+/** Routes the client's log lines into our structured logger, under component "kafka". */
+function loggerFor(logger: Logger): KafkaJS.Logger {
+  const child = logger.child({ component: 'kafka' });
+  let level: number = ckjs.KafkaJS.logLevel.INFO;
+  const at =
+    (name: 'error' | 'warn' | 'info' | 'debug', n: number) =>
+    (message: string, extra?: object): void => {
+      if (level < n) return;
+      // A refused SASL login and an untrusted certificate reach the caller as KAFKA_AUTH / KAFKA_TLS, which say
+      // whom and what to check; librdkafka's own lines about them would only repeat the broker's reason.
+      const security = /SASL authentication|Authentication failed|SSL handshake failed|certificate verify failed/i.test(message);
+      child[security ? 'debug' : name](extra ?? {}, message);
+    };
+  const self: KafkaJS.Logger = {
+    error: at('error', 1),
+    warn: at('warn', 2),
+    info: at('info', 3),
+    debug: at('debug', 4),
+    namespace: () => self,
+    setLogLevel: (l: number) => {
+      level = l;
+    },
+  } as unknown as KafkaJS.Logger;
+  return self;
 }
 
 /**
- * kafkajs's client, whose producers, consumers and admins check TLS trust once before their first
- * connection and report a refused SASL login or an untrusted certificate as KAFKA_AUTH / KAFKA_TLS
- * (fatal, with what to check) instead of retrying it.
+ * One cluster's client factory. Every producer, consumer and admin it makes checks TLS trust once before
+ * its first connection (security.ts says why), and turns a connect failure into a ZadsError that says what
+ * to check (KAFKA_AUTH, KAFKA_TLS, SERVICE_UNAVAILABLE).
  */
-class ZadsKafka extends Kafka {
-  readonly #cluster: ClusterConfig;
-  readonly #ssl: ConnectionOptions | undefined;
+export class KafkaClient {
+  readonly cluster: ClusterConfig;
+  readonly #kafka: KafkaJS.Kafka;
+  readonly #common: RdKafkaConfig;
   #trusted: Promise<void> | undefined;
 
-  constructor(cluster: ClusterConfig, config: KafkaConfig) {
-    super(config);
-    this.#cluster = cluster;
-    this.#ssl = typeof config.ssl === 'object' ? config.ssl : undefined;
+  constructor(cluster: ClusterConfig, logger?: Logger, clientIdSuffix?: string) {
+    this.cluster = cluster;
+    const kafkaJS: KafkaJS.KafkaConfig = {
+      brokers: cluster.brokers,
+      clientId: clientIdSuffix ? `${cluster.clientId}-${clientIdSuffix}` : cluster.clientId,
+      connectionTimeout: cluster.connectionTimeoutMs,
+      requestTimeout: cluster.requestTimeoutMs,
+      logLevel: logger ? ckjs.KafkaJS.logLevel.INFO : ckjs.KafkaJS.logLevel.NOTHING,
+      ...(logger ? { logger: loggerFor(logger) } : {}),
+      ...(cluster.tls ? { ssl: true } : {}),
+      ...(cluster.sasl ? { sasl: { ...cluster.sasl } as KafkaJS.SASLOptions } : {}),
+    };
+    this.#common = {
+      // A broker that goes away is looked for again quickly, not after librdkafka's 1 s → 10 s backoff.
+      'reconnect.backoff.ms': 50,
+      'reconnect.backoff.max.ms': 2000,
+      ...(cluster.tls?.caFile ? { 'ssl.ca.location': cluster.tls.caFile } : {}),
+      ...(cluster.tls && !cluster.tls.rejectUnauthorized ? { 'enable.ssl.certificate.verification': false } : {}),
+    };
+    this.#kafka = new ckjs.KafkaJS.Kafka({ kafkaJS, ...this.#common } as KafkaJS.CommonConstructorConfig);
   }
 
-  override producer(config?: ProducerConfig): Producer {
-    return this.#checked(super.producer(config));
+  producer(o: ProducerOptions = {}): Producer {
+    const transactional = o.transactionalId !== undefined;
+    const config: Record<string, unknown> = {
+      kafkaJS: {
+        idempotent: transactional || (o.idempotent ?? true),
+        ...(transactional ? { transactionalId: o.transactionalId } : {}),
+        ...(o.transactionTimeoutMs ? { transactionTimeout: o.transactionTimeoutMs } : {}),
+        acks: -1,
+      },
+      'linger.ms': o.lingerMs ?? 5,
+      // ZTF alerts are ~70 KB: batches of a few MB per partition keep the produce requests few.
+      'batch.size': 8 * 1024 * 1024,
+      'message.max.bytes': 16 * 1024 * 1024,
+      ...o.rdkafka,
+    };
+    return this.#checked(this.#kafka.producer(config as KafkaJS.ProducerConstructorConfig));
   }
 
-  override consumer(config: ConsumerConfig): Consumer {
-    return this.#checked(super.consumer(config));
+  consumer(o: ConsumerOptions): Consumer {
+    const config: Record<string, unknown> = {
+      kafkaJS: {
+        groupId: o.groupId,
+        fromBeginning: o.fromBeginning ?? true,
+        autoCommit: false,
+        readUncommitted: o.readUncommitted ?? false,
+        maxWaitTimeInMs: o.maxWaitTimeInMs ?? 100,
+        sessionTimeout: o.sessionTimeoutMs ?? 10_000,
+        ...(o.maxBytesPerPartition ? { maxBytesPerPartition: o.maxBytesPerPartition } : {}),
+      },
+      'js.consumer.max.batch.size': o.maxBatchSize ?? 500,
+      'fetch.max.bytes': 64 * 1024 * 1024,
+      'enable.partition.eof': false,
+      ...(o.groupInstanceId ? { 'group.instance.id': o.groupInstanceId } : {}),
+      ...o.rdkafka,
+    };
+    if (o.rebalance) {
+      const rebalance = o.rebalance;
+      config.rebalance_cb = async (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
+        const assign = err.code === ckjs.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
+        const parts = assignment.map(({ topic, partition }) => ({ topic, partition }));
+        const alternate = await rebalance(assign ? 'assign' : 'revoke', parts);
+        return assign && alternate ? alternate.map((p) => ({ topic: p.topic, partition: p.partition, offset: Number(p.offset) })) : undefined;
+      };
+    }
+    return this.#checked(this.#kafka.consumer(config as KafkaJS.ConsumerConstructorConfig));
   }
 
-  override admin(config?: AdminConfig): Admin {
-    return this.#checked(super.admin(config));
+  admin(): Admin {
+    return this.#checked(this.#kafka.admin());
+  }
+
+  /** librdkafka's own admin client (createPartitions, which the KafkaJS-style admin lacks); connected, caller disconnects. */
+  rawAdmin(): import('@confluentinc/kafka-javascript').IAdminClient {
+    const kafkaJSish: Record<string, unknown> = {
+      'bootstrap.servers': this.cluster.brokers.join(','),
+      'client.id': `${this.cluster.clientId}-admin`,
+      ...this.#common,
+    };
+    if (this.cluster.sasl) {
+      kafkaJSish['security.protocol'] = this.cluster.tls ? 'sasl_ssl' : 'sasl_plaintext';
+      kafkaJSish['sasl.mechanisms'] = this.cluster.sasl.mechanism.toUpperCase();
+      kafkaJSish['sasl.username'] = this.cluster.sasl.username;
+      kafkaJSish['sasl.password'] = this.cluster.sasl.password;
+    } else if (this.cluster.tls) {
+      kafkaJSish['security.protocol'] = 'ssl';
+    }
+    return ckjs.AdminClient.create(kafkaJSish as never);
   }
 
   #checkTls(): Promise<void> {
-    if (!this.#ssl || this.#ssl.rejectUnauthorized === false) return Promise.resolve();
+    const tls = this.cluster.tls;
+    if (!tls || tls.rejectUnauthorized === false) return Promise.resolve();
     // Only a successful handshake is kept: after a refusal or no answer, the next connect checks again.
-    this.#trusted ??= checkTls(this.#cluster, this.#ssl).then(
+    this.#trusted ??= checkTls(this.cluster, { rejectUnauthorized: true, ...(tls.caFile ? { ca: [readCa(tls.caFile)] } : {}) }).then(
       (verdict) => {
         if (verdict !== 'trusted') this.#trusted = undefined;
       },
@@ -114,15 +213,28 @@ class ZadsKafka extends Kafka {
       try {
         await connect();
       } catch (err) {
-        throw kafkaSecurityError(err, this.#cluster) ?? err;
+        throw kafkaError(err, { cluster: this.cluster, doing: 'connect' });
       }
     };
     return client;
   }
 }
 
-/** A kafkajs client for one cluster; `retry` overrides the default connection retries. */
-export function createKafka(cluster: ClusterConfig, logger?: Logger, clientIdSuffix?: string, retry?: RetryOptions): Kafka {
-  const config = kafkaConfig(cluster, logger, clientIdSuffix);
-  return new ZadsKafka(cluster, retry ? { ...config, retry: { ...config.retry, ...retry } } : config);
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ZadsError('CONFIG_INVALID', `cannot read the Kafka CA file tls.caFile ${path}: ${(cause as Error).message}`, {
+      cause,
+      context: { key: 'tls.caFile', file: path },
+    });
+  }
 }
+
+/** A client for one cluster. */
+export function createKafka(cluster: ClusterConfig, logger?: Logger, clientIdSuffix?: string): KafkaClient {
+  return new KafkaClient(cluster, logger, clientIdSuffix);
+}
+
+/** The librdkafka error codes, by name (ERR__TIMED_OUT, ERR_PRODUCER_FENCED, …). */
+export const RDKAFKA_CODES = ckjs.CODES.ERRORS as Record<string, number>;

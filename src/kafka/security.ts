@@ -5,11 +5,10 @@ import { ZadsError } from '../errors.ts';
 import type { ClusterConfig } from '../config/index.ts';
 
 /*
- * Why a TLS check of our own before kafkajs connects: kafkajs turns every socket error, a certificate it
- * does not trust included, into a retriable KafkaJSConnectionError, so an untrusted broker costs a minute
- * of retries with the default backoff and never ends for our transactional producers (their retries are
- * unbounded so that a broker restart is waited out). One handshake up front tells "not trusted" (fatal,
- * say so) from "not reachable" (kafkajs retries as usual).
+ * Why a TLS check of our own before the client connects: librdkafka treats a certificate it does not
+ * trust like any broken connection — it logs "SSL handshake failed" and tries again for ever, and
+ * connect() ends in a timeout that does not say why. One handshake up front tells "not trusted" (fatal,
+ * say so) from "not reachable" (the client retries as usual).
  */
 
 /** OpenSSL / Node verification results meaning "this chain does not lead to a CA we trust". */
@@ -74,7 +73,6 @@ function handshake(broker: string, ssl: ConnectionOptions, timeoutMs: number): P
   const host = broker.slice(0, split);
   const port = Number(broker.slice(split + 1));
   return new Promise((resolve) => {
-    // The same options kafkajs's socket factory passes to tls.connect.
     const socket = tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl });
     const done = (outcome: 'ok' | 'no answer' | NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -90,9 +88,8 @@ function handshake(broker: string, ssl: ConnectionOptions, timeoutMs: number): P
 }
 
 /**
- * Checks that the cluster's brokers present a certificate we trust, with the TLS options kafkajs will
- * use. Throws KAFKA_TLS when a broker answers with a certificate we do not trust; resolves "trusted"
- * when a handshake succeeds, "unreachable" when no broker answered (kafkajs then reports that with its
+ * Checks that the cluster's brokers present a certificate we trust, with the CA the client will use. Throws KAFKA_TLS when a broker answers with a certificate we do not trust; resolves "trusted"
+ * when a handshake succeeds, "unreachable" when no broker answered (the client then reports that with its
  * own retries). Each handshake waits up to the cluster's connectionTimeoutMs.
  */
 export async function checkTls(cluster: ClusterConfig, ssl: ConnectionOptions): Promise<'trusted' | 'unreachable'> {
@@ -104,33 +101,4 @@ export async function checkTls(cluster: ClusterConfig, ssl: ConnectionOptions): 
   }
   if (failure) throw failure;
   return 'unreachable';
-}
-
-function chain(err: unknown): Error[] {
-  const out: Error[] = [];
-  for (let e = err; e instanceof Error && out.length < 8; e = e.cause) out.push(e);
-  return out;
-}
-
-/**
- * A kafkajs error as a ZadsError when it is a security failure (SASL refused); undefined for any other
- * error, which the caller handles as before. kafkajs wraps errors (NonRetriable, NumberOfRetriesExceeded),
- * so the whole cause chain is searched.
- */
-export function kafkaSecurityError(err: unknown, cluster: ClusterConfig): ZadsError | undefined {
-  if (err instanceof ZadsError) return undefined;
-  const sasl = chain(err).find((e) => e.name === 'KafkaJSSASLAuthenticationError');
-  if (!sasl) return undefined;
-  // "SASL SCRAM SHA512 authentication failed: <the broker's reason>"
-  const reason = sasl.message.replace(/^SASL [^:]*?failed: /, '').replace(/^SASL [^:]*: /, '');
-  const user = cluster.sasl?.username ?? '(none)';
-  const mechanism = cluster.sasl?.mechanism ?? '(none)';
-  const mechanismUpper = mechanism.toUpperCase();
-  return new ZadsError(
-    'KAFKA_AUTH',
-    `SASL authentication failed for user "${user}" with mechanism ${mechanism} at Kafka ${where(cluster)}: ${reason}. ` +
-      `Check sasl.username, sasl.password and sasl.mechanism of this cluster in the config (clusters.ipac.sasl or clusters.uw.sasl), ` +
-      `and that the brokers hold ${mechanismUpper} credentials for "${user}" (kafka-configs.sh --alter --entity-type users --entity-name ${user} --add-config '${mechanismUpper}=[password=…]').`,
-    { cause: err, context: { brokers: where(cluster), user, mechanism } },
-  );
 }

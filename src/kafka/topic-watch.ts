@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin } from './client.ts';
 import type { Logger } from '../log.ts';
 
 export interface TopicWatchOptions {

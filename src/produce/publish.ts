@@ -1,10 +1,9 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners } from 'kafkajs';
-import type { Producer } from 'kafkajs';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { DEFAULT_NIGHT_PARTITIONS, createKafka, ensureTopic } from '../kafka/index.ts';
+import { DEFAULT_NIGHT_PARTITIONS, createKafka, ensureTopic, kafkaError } from '../kafka/index.ts';
+import type { Producer } from '../kafka/index.ts';
 import { LatencyReservoir } from './latency.ts';
 import type { LatencySummary } from './latency.ts';
 import { Pacer } from './pacing.ts';
@@ -17,7 +16,9 @@ export const DEFAULT_BATCH_MAX_MESSAGES = 500;
 export const DEFAULT_PROGRESS_INTERVAL_MS = 1000;
 export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
 /** Kafka client retries (connecting, metadata, creating the topic) before giving up. */
-export const DEFAULT_CONNECT_RETRIES = 5;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Batches sent but not yet acknowledged at once; librdkafka's idempotent producer keeps their order. */
+export const DEFAULT_MAX_BATCHES_IN_FLIGHT = 4;
 /**
  * A source that computes its messages (a simulation) never waits on I/O, so the loop lets the event
  * loop run at least this often: acknowledgements are taken when they arrive (send latency is not
@@ -48,8 +49,10 @@ export interface PublishOptions {
   batchMaxMessages?: number;
   /** How long a broker may take to acknowledge a batch, in ms. Default 30000. */
   ackTimeoutMs?: number;
-  /** Client retries when connecting or creating the topic; a dead broker fails after about 2^n × 300 ms. Default 5. */
-  connectRetries?: number;
+  /** Longest wait for the cluster when connecting and creating the topic, in ms; a dead broker fails after it. Default 10,000. */
+  connectTimeoutMs?: number;
+  /** Batches sent and not yet acknowledged at one time. Default 4. */
+  maxBatchesInFlight?: number;
   /** Called with the counts so far at most every `progressIntervalMs`, and once at the end. */
   onProgress?: (progress: PublishProgress) => void;
   /** Default 1000 ms. */
@@ -108,20 +111,18 @@ export function kafkaFailure(err: unknown, cluster: ClusterConfig, topic: string
     err.context.brokers ??= cluster.brokers.join(',');
     return err;
   }
-  const name = (err as Error | undefined)?.name ?? '';
-  if (name.startsWith('KafkaJS')) {
-    return new ZadsError('SERVICE_UNAVAILABLE', `Kafka at ${cluster.brokers.join(', ')}: ${(err as Error).message}`, {
-      cause: err,
-      context: { topic, brokers: cluster.brokers.join(',') },
-    });
+  if (typeof (err as { code?: unknown })?.code === 'number') {
+    const e = kafkaError(err, { cluster, doing: `publish to ${topic}`, topic });
+    e.context.brokers ??= cluster.brokers.join(',');
+    return e;
   }
   return toZadsError(err, { topic });
 }
 
 /**
  * Publishes messages to a topic with an idempotent producer (acks from all in-sync replicas), creating
- * the topic if it is missing. Messages go out in batches, one unacknowledged at a time while the next
- * is built, so memory stays bounded (about two batches) whatever the source's size. Returns the
+ * the topic if it is missing. Messages go out in batches, a few unacknowledged at a time while the next
+ * is built, so memory stays bounded (`maxBatchesInFlight` + 1 batches) whatever the source's size. Returns the
  * measured rates and send latencies.
  */
 export async function publishNight(options: PublishOptions): Promise<PublishReport> {
@@ -131,10 +132,12 @@ export async function publishNight(options: PublishOptions): Promise<PublishRepo
   const batchMaxMessages = positive('batchMaxMessages', options.batchMaxMessages, DEFAULT_BATCH_MAX_MESSAGES);
   const ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS);
   const progressIntervalMs = positive('progressIntervalMs', options.progressIntervalMs, DEFAULT_PROGRESS_INTERVAL_MS);
-  const retries = options.connectRetries ?? DEFAULT_CONNECT_RETRIES;
+  const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
+  const maxInFlight = positive('maxBatchesInFlight', options.maxBatchesInFlight, DEFAULT_MAX_BATCHES_IN_FLIGHT);
   const logger = options.logger?.child({ component: 'produce', topic });
 
-  const kafka = createKafka(cluster, options.logger, 'produce', { retries });
+  const setup = { ...cluster, connectionTimeoutMs: Math.min(cluster.connectionTimeoutMs, connectTimeoutMs), requestTimeoutMs: Math.min(cluster.requestTimeoutMs, connectTimeoutMs) };
+  const kafka = createKafka(setup, options.logger, 'produce');
   let partitions: number;
   try {
     partitions = await ensureTopic(kafka, { topic, partitions: positive('partitions', options.partitions, DEFAULT_NIGHT_PARTITIONS) });
@@ -144,8 +147,7 @@ export async function publishNight(options: PublishOptions): Promise<PublishRepo
   // The Java client's murmur2 partitioner: a key lands where Java producers (ZTF's own) put it.
   const producer: Producer = kafka.producer({
     idempotent: true,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    rdkafka: { partitioner: 'murmur2_random', 'message.timeout.ms': ackTimeoutMs, 'allow.auto.create.topics': false },
   });
   try {
     await producer.connect();
@@ -170,17 +172,13 @@ export async function publishNight(options: PublishOptions): Promise<PublishRepo
   let batchBytes = 0;
   let batches = 0;
   let failure: unknown;
-  /*
-   * One batch is in flight while the next one is built. Not more: kafkajs's idempotent producer takes
-   * a partition's sequence numbers when a request is made and hands them back when it fails, so a
-   * second request made meanwhile carries numbers past the gap, and the broker rejects it with
-   * OUT_OF_ORDER_SEQUENCE_NUMBER (seen here on a topic just created; kafkajs issues #598, #1005).
-   */
-  let inFlight: Promise<void> | undefined;
+  // A few batches in flight while the next one is built: librdkafka's idempotent producer keeps their
+  // order and retries without duplicates, and more than one in flight keeps its connections busy.
+  const inFlight = new Set<Promise<void>>();
 
   const flush = async () => {
     if (batch.length === 0) return;
-    await inFlight;
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
     if (failure !== undefined) return;
     const messages = batch;
     const bytes = batchBytes;
@@ -189,7 +187,7 @@ export async function publishNight(options: PublishOptions): Promise<PublishRepo
     batches++;
     const sentAt = performance.now();
     const sending = producer
-      .send({ topic, acks: -1, timeout: ackTimeoutMs, messages: messages.map((m) => ({ key: m.key, value: m.value })) })
+      .send({ topic, messages: messages.map((m) => ({ key: m.key, value: m.value })) })
       .then(() => {
         latency.record(performance.now() - sentAt);
         progress.alerts += messages.length;
@@ -198,8 +196,9 @@ export async function publishNight(options: PublishOptions): Promise<PublishRepo
       })
       .catch((err: unknown) => {
         failure ??= err;
-      });
-    inFlight = sending;
+      })
+      .finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
   };
 
   let aborted = false;
@@ -239,7 +238,7 @@ export async function publishNight(options: PublishOptions): Promise<PublishRepo
     }
     if (failure === undefined) await flush();
   } finally {
-    await inFlight;
+    await Promise.all(inFlight);
     await producer.disconnect().catch(() => undefined);
   }
   if (failure !== undefined) {

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin } from '../kafka/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { ArchiveCursor } from './source.ts';
 
@@ -37,7 +37,7 @@ export function checkpointOffsets(topic: string, cp: Checkpoint): { topic: strin
 export async function readCheckpoint(admin: Admin, replayId: string, topic: string): Promise<Checkpoint | undefined> {
   const existing = await admin.listTopics();
   if (!existing.includes(topic)) return undefined;
-  const [found] = await admin.fetchOffsets({ groupId: checkpointGroup(replayId), topics: [topic] });
+  const [found] = await admin.fetchOffsets({ groupId: checkpointGroup(replayId), topics: [topic], requireStableOffsets: true });
   const p0 = found?.partitions.find((p) => p.partition === 0) as { offset: string; metadata?: string | null } | undefined;
   if (!p0 || Number(p0.offset) < 0 || !p0.metadata) return undefined;
   try {

@@ -1,8 +1,8 @@
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { decodePayload } from '../alert/index.ts';
 import { openNightReader } from '../archive/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
-import { DEFAULT_NIGHT_PARTITIONS, createKafka, ensureTopic, nightTopicName } from '../kafka/index.ts';
+import { Backoff, ConsumeLoop, DEFAULT_NIGHT_PARTITIONS, TransactionalProducer, createKafka, ensureTopic, kafkaError, nightTopicName } from '../kafka/index.ts';
+import type { Admin, Consumer, InputBatch, KafkaClient } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
 import { counter, createMetricsRegistry } from '../metrics.ts';
 import { checkpointGroup, checkpointOffsets, readCheckpoint } from './checkpoint.ts';
@@ -36,9 +36,11 @@ export class Replay {
   readonly #o: ReplayOptions;
   readonly #pacing: Pacing;
   readonly #log: Logger | undefined;
-  readonly #kafka: Kafka;
+  readonly #kafka: KafkaClient;
   readonly #admin: Admin;
-  readonly #producer: Producer;
+  readonly #producer: TransactionalProducer;
+  /** On the target, in the replay's checkpoint group, never subscribed: each transaction commits the checkpoint for it. */
+  readonly #checkpointConsumer: Consumer;
   readonly #measure = new ReplayMeasure();
   readonly #sentCounter;
   #cp: Checkpoint = { sent: 0, phase: 'archive', cursor: null, handOff: null, live: null };
@@ -49,7 +51,7 @@ export class Replay {
   #errorCode: ZadsError['code'] = 'INTERNAL';
   #paused: { promise: Promise<void>; resume: () => void } | undefined;
   #cancelled = false;
-  #liveConsumer: Consumer | undefined;
+  #live: ConsumeLoop | undefined;
   #run: Promise<ReplayReport> | undefined;
 
   constructor(options: ReplayOptions) {
@@ -60,13 +62,9 @@ export class Replay {
     this.#log = options.logger?.child({ component: 'replay', replay: this.id });
     this.#kafka = createKafka(options.target, options.logger, `replay-${this.id}`);
     this.#admin = this.#kafka.admin();
-    this.#producer = this.#kafka.producer({
-      transactionalId: `zads-replay-${this.id}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // See the mirror: CONCURRENT_TRANSACTIONS right after a commit is retried in 20 ms, not 300.
-      retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
-    });
+    // One transactional id per replay id: a resumed replay fences the one it replaces.
+    this.#producer = new TransactionalProducer({ kafka: this.#kafka, transactionalId: `zads-replay-${this.id}`, who: `replay ${this.id}`, logger: this.#log });
+    this.#checkpointConsumer = this.#kafka.consumer({ groupId: checkpointGroup(this.id) });
     const registry = options.metrics ?? createMetricsRegistry();
     this.#sentCounter = counter(registry, 'zads_replay_alerts_total', 'Alerts re-published by replays', ['replay']);
   }
@@ -113,7 +111,12 @@ export class Replay {
 
   async #execute(): Promise<ReplayReport> {
     try {
-      await Promise.all([this.#admin.connect(), this.#producer.connect()]);
+      try {
+        await Promise.all([this.#admin.connect(), this.#checkpointConsumer.connect()]);
+      } catch (err) {
+        throw kafkaError(err, { cluster: this.#o.target, doing: 'connect', who: `replay ${this.id}` });
+      }
+      await this.#producer.ready();
       await ensureTopic(this.#kafka, { topic: this.topic, partitions: this.#o.partitions ?? DEFAULT_NIGHT_PARTITIONS });
       const saved = await readCheckpoint(this.#admin, this.id, this.topic);
       if (saved) {
@@ -146,7 +149,7 @@ export class Replay {
       this.#errorCode = e.code;
       this.#log?.error({ err: e.message }, 'replay failed');
     } finally {
-      for (const step of [() => this.#liveConsumer?.disconnect(), () => this.#producer.disconnect(), () => this.#admin.disconnect()]) {
+      for (const step of [() => this.#live?.close(), () => this.#producer.close(), () => this.#checkpointConsumer.disconnect(), () => this.#admin.disconnect()]) {
         await Promise.resolve()
           .then(step)
           .catch(() => undefined);
@@ -218,6 +221,11 @@ export class Replay {
     return index;
   }
 
+  /**
+   * The live part: the night's topic on the live cluster from the hand-off positions (or the checkpoint's),
+   * through the project's consume loop — every fetch of every partition, paced like the archived alerts,
+   * each batch one transaction with the checkpoint. Ends on cancel, maxAlerts, or `idleStopMs` with nothing new.
+   */
   async #replayLive(pacer: Pacer, startIndex: number): Promise<void> {
     const live = this.#o.thenLive!;
     const { night, programid } = this.#o.selection;
@@ -225,44 +233,54 @@ export class Replay {
     const next = new Map<number, bigint>();
     for (const [p, o] of Object.entries(this.#cp.handOff ?? {})) next.set(Number(p), BigInt(o));
     for (const [p, o] of Object.entries(this.#cp.live ?? {})) next.set(Number(p), BigInt(o));
-    const kafka = createKafka(live.liveCluster, this.#o.logger, `replay-${this.id}-live`);
-    const consumer = kafka.consumer({ groupId: `zads-replay-live-${this.id}`, readUncommitted: false, maxWaitTimeInMs: 250 });
-    this.#liveConsumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
     let index = startIndex;
     let lastActivity = Date.now();
-    const sought = new Set<number>();
-    let failure: unknown;
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, isRunning, isStale }) => {
-        if (failure !== undefined) return;
-        try {
-          const p = batch.partition;
-          const start = next.get(p) ?? 0n;
-          const first = batch.messages[0] ? BigInt(batch.messages[0].offset) : start;
-          if (!sought.has(p)) {
-            sought.add(p);
-            if (first !== start) {
-              consumer.seek({ topic, partition: p, offset: start.toString() });
-              return;
-            }
-          }
-          const out: Outgoing[] = [];
-          let last: bigint | undefined;
+    let failure: ZadsError | undefined;
+    const loop = new ConsumeLoop({
+      kafka: createKafka(live.liveCluster, this.#o.logger, `replay-${this.id}-live`),
+      groupId: `zads-replay-live-${this.id}`,
+      topics: new RegExp(`^${topic}$`),
+      discoveryIntervalMs: 1000,
+      maxFetchBytesPerPartition: 8 * 1024 * 1024,
+      who: `replay ${this.id} (live part)`,
+      logger: this.#log,
+      // A pause may last: the consumer must stay in its group however long a batch waits (librdkafka's
+      // background thread heartbeats; this is the limit between two polls, 24 h at most).
+      rdkafka: { 'max.poll.interval.ms': 86_400_000 },
+      sink: {
+        positions: async (partitions) => new Map(partitions.map((p) => [`${p.topic}\u0000${p.partition}`, next.get(p.partition) ?? 0n])),
+        write: async (batch: InputBatch, isRunning: () => boolean) => {
+          const start = next.get(batch.partition) ?? 0n;
+          let done = 0;
+          let out: Outgoing[] = [];
+          const send = async () => {
+            if (out.length === 0) return;
+            this.#cp.live = Object.fromEntries([...next].map(([k, v]) => [String(k), v.toString()]));
+            await this.#flush(out, {});
+            out = [];
+            lastActivity = Date.now();
+          };
           for (const m of batch.messages) {
-            if (!isRunning() || isStale() || this.#cancelled) break;
+            if (!isRunning() || this.#cancelled) break;
             const offset = BigInt(m.offset);
-            if (offset < start) continue;
+            if (offset < start) {
+              done++;
+              continue;
+            }
             if (this.#cp.sent + out.length >= (this.#o.maxAlerts ?? Infinity)) break;
-            await this.#gate();
+            if (this.#paused) {
+              await send();
+              await this.#gate();
+              if (this.#cancelled) break;
+            }
             const value = m.value ?? Buffer.alloc(0);
             const candid = await decodePayload(value).then((d) => d[0]?.alert.candid.toString() ?? '', () => '');
             const dueMs = pacer.dueAt(index++, 0, Number(m.timestamp));
-            const wait = dueMs - Date.now();
-            if (wait > 0) await sleep(wait);
+            if (dueMs - Date.now() > 0) {
+              await send();
+              const left = dueMs - Date.now();
+              if (left > 0) await sleep(left);
+            }
             out.push({
               key: m.key,
               value,
@@ -272,54 +290,61 @@ export class Replay {
                 'zads-replay-id': this.id,
                 'zads-source-night': night,
                 'zads-source-topic': topic,
-                'zads-source-partition': String(p),
+                'zads-source-partition': String(batch.partition),
                 'zads-source-offset': m.offset,
                 'zads-candid': candid,
               },
             });
-            last = offset;
+            next.set(batch.partition, offset + 1n);
+            done++;
           }
-          if (last !== undefined) {
-            next.set(p, last + 1n);
-            this.#cp.live = Object.fromEntries([...next].map(([k, v]) => [String(k), v.toString()]));
-            await this.#flush(out, {});
-            lastActivity = Date.now();
-          }
-        } catch (err) {
-          failure = err;
-        }
+          await send();
+          lastActivity = Date.now();
+          return done;
+        },
       },
     });
-    for (;;) {
-      await sleep(100);
-      if (failure !== undefined) throw failure;
-      if (this.#cancelled || this.#reachedMax()) break;
-      if (live.idleStopMs !== undefined && Date.now() - lastActivity > live.idleStopMs) break;
+    this.#live = loop;
+    loop.onFailure((err) => (failure = err));
+    await loop.start();
+    try {
+      for (;;) {
+        await sleep(100);
+        if (failure) throw failure;
+        if (this.#cancelled || this.#reachedMax()) break;
+        if (this.#paused) lastActivity = Date.now();
+        if (live.idleStopMs !== undefined && Date.now() - lastActivity > live.idleStopMs) break;
+      }
+    } finally {
+      this.#live = undefined;
+      await loop.close();
     }
-    await consumer.disconnect();
-    this.#liveConsumer = undefined;
   }
 
-  /** One transaction: the messages and the checkpoint after them. */
+  /**
+   * One transaction: the messages and the checkpoint after them. A failed one is tried again (the producer
+   * has been replaced or the transaction aborted); when its commit landed although the answer was lost, the
+   * checkpoint read back says so and it is not sent twice.
+   */
   async #flush(batch: Outgoing[], update: { cursor?: Checkpoint['cursor'] } = {}): Promise<void> {
     const cp: Checkpoint = { ...this.#cp, sent: this.#cp.sent + batch.length, cursor: update.cursor === undefined ? this.#cp.cursor : update.cursor };
     if (this.#reachedMaxWith(cp)) cp.phase = 'done';
     const sentAt = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      const txn = await this.#producer.transaction();
+    const backoff = new Backoff({ initialMs: 100, maxMs: 5_000 });
+    for (let attempt = 1; ; attempt++) {
       try {
-        if (batch.length > 0) {
-          await txn.send({ topic: this.topic, acks: -1, messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
-        }
-        await txn.sendOffsets({ consumerGroupId: checkpointGroup(this.id), topics: checkpointOffsets(this.topic, cp) });
-        await txn.commit();
+        await this.#producer.commit([{ topic: this.topic, messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) }], {
+          consumer: this.#checkpointConsumer,
+          topics: checkpointOffsets(this.topic, cp),
+        });
         break;
       } catch (err) {
-        await txn.abort().catch(() => undefined);
-        // Right after a commit the coordinator may still be writing its markers; kafkajs does not retry
-        // AddOffsetsToTxn for that, so the whole (aborted) transaction is tried again shortly.
-        if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || attempt >= 50) throw err;
-        await sleep(Math.min(20 * (attempt + 1), 500));
+        const error = toZadsError(err);
+        if (!error.retriable || attempt >= 8) throw error;
+        const saved = await readCheckpoint(this.#admin, this.id, this.topic).catch(() => undefined);
+        if (saved && saved.sent === cp.sent) break;
+        this.#log?.warn({ attempt, code: error.code, err: error.message }, 'replay transaction failed: trying it again');
+        await backoff.wait();
       }
     }
     const committed = Date.now();

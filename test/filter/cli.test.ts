@@ -88,7 +88,7 @@ describe('zads filter', () => {
     try {
       const producer = uw.producer();
       await producer.connect();
-      await producer.send({ topic: night.topic, acks: -1, messages: alerts.map((a) => ({ key: a.objectId, value: a.bytes })) });
+      await producer.send({ topic: night.topic, messages: alerts.map((a) => ({ key: a.objectId, value: a.bytes })) });
       await producer.disconnect();
       const child = spawn(process.execPath, [`${REPO_ROOT}bin/zads.js`, 'filter', '--brokers', UW_BROKERS.join(','), '--topics', night.pattern.source, '--filter', 'purity', '--name', `cli-${night.programid}`], {
         cwd: REPO_ROOT,

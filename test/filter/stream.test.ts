@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient as Kafka } from '../../src/kafka/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILTER_HEADER, FILTER_VERSION_HEADER, FilterStream, InProcessJudge, bright, createJudge, extragalactic, loadFilter, purity, runBatch } from '../../src/filter/index.ts';
 import type { AlertFilter, BatchSink } from '../../src/filter/index.ts';
@@ -21,7 +21,7 @@ async function produce(kafka: Kafka, topic: string, messages: { key: string; val
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   try {
-    await producer.send({ topic, acks: -1, messages });
+    await producer.send({ topic, messages });
   } finally {
     await producer.disconnect();
   }

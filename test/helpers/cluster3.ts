@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Admin } from 'kafkajs';
+import type { Admin } from '../../src/kafka/index.ts';
 import { REPO_ROOT } from './cli.ts';
 
 /*
@@ -86,7 +86,7 @@ function javaHashCode(s: string): number {
 export async function coordinatorOf(admin: Admin, kind: 'transaction' | 'group', id: string): Promise<number> {
   const topic = kind === 'transaction' ? '__transaction_state' : '__consumer_offsets';
   const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-  const partitions = meta.topics[0]!.partitions;
+  const partitions = meta[0]!.partitions;
   const p = (javaHashCode(id) & 0x7fffffff) % partitions.length;
   return partitions.find((x) => x.partitionId === p)?.leader ?? -1;
 }
@@ -95,7 +95,7 @@ export async function coordinatorOf(admin: Admin, kind: 'transaction' | 'group',
 export async function leadership(admin: Admin, topic: string): Promise<Map<number, number>> {
   const meta = await admin.fetchTopicMetadata({ topics: [topic] });
   const out = new Map<number, number>(CLUSTER3_NODES.map((n) => [n, 0]));
-  for (const p of meta.topics[0]!.partitions) out.set(p.leader, (out.get(p.leader) ?? 0) + 1);
+  for (const p of meta[0]!.partitions) out.set(p.leader, (out.get(p.leader) ?? 0) + 1);
   return out;
 }
 
@@ -107,7 +107,7 @@ export async function waitInSync(admin: Admin, topics: readonly string[], timeou
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const meta = await admin.fetchTopicMetadata({ topics: [...topics] }).catch(() => undefined);
-    const lagging = meta?.topics.flatMap((t) =>
+    const lagging = meta?.flatMap((t) =>
       t.partitions.filter((p) => p.leader < 0 || p.isr.length < p.replicas.length).map((p) => `${t.name}/${p.partitionId}`),
     );
     if (lagging && lagging.length === 0) return;

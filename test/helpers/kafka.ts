@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaClient as Kafka, KafkaMessage } from '../../src/kafka/index.ts';
 import { decodePayload } from '../../src/alert/index.ts';
 import { clusterSchema } from '../../src/config/index.ts';
 import type { ClusterConfig } from '../../src/config/index.ts';
@@ -44,13 +44,13 @@ export async function readTopic(
   const records: ReadRecord[] = [];
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.subscribe({ topics: [topic] });
     let reached: () => void = () => undefined;
     const enough = new Promise<void>((resolve) => {
       reached = resolve;
     });
     await consumer.run({
-      autoCommit: false,
+      
       eachMessage: async ({ partition, message }) => {
         const valueSha256 = createHash('sha256').update(message.value ?? Buffer.alloc(0)).digest('hex');
         const candid = options.withCandid ? (await decodePayload(message.value!))[0]!.alert.candid.toString() : undefined;
@@ -77,7 +77,7 @@ export async function waitForTopic(kafka: Kafka, topic: string, timeoutMs = 60_0
     for (;;) {
       if ((await admin.listTopics()).includes(topic)) {
         const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-        if (meta?.topics[0]?.partitions.every((p) => p.leader >= 0)) return;
+        if (meta?.[0]?.partitions.every((p) => p.leader >= 0)) return;
       }
       if (Date.now() > deadline) throw new Error(`topic ${topic} did not appear within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -44,7 +44,7 @@ async function waitUntil(what: string, done: () => boolean, timeoutMs = 100_000)
 
 /** Produces messages partition by partition, in order, in requests of about 2 MB; returns each one's offset. */
 async function produce(topic: string, messages: { partition: number; value: Buffer | null }[]): Promise<bigint[]> {
-  const producer = uw.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = uw.producer({ idempotent: true });
   await producer.connect();
   const offsets: bigint[] = new Array(messages.length);
   try {
@@ -55,7 +55,7 @@ async function produce(topic: string, messages: { partition: number; value: Buff
         let bytes = 0;
         while (end < mine.length && (end === start || bytes + (mine[end]!.value?.length ?? 0) < 2_000_000)) bytes += mine[end++]!.value?.length ?? 0;
         const chunk = mine.slice(start, end);
-        const [meta] = await producer.send({ topic, acks: -1, messages: chunk.map((m) => ({ partition: p, key: `fuzz-${m.i}`, value: m.value })) });
+        const [meta] = await producer.send({ topic, messages: chunk.map((m) => ({ partition: p, key: `fuzz-${m.i}`, value: m.value })) });
         chunk.forEach((m, k) => (offsets[m.i] = BigInt(meta!.baseOffset!) + BigInt(k)));
         start = end;
       }

@@ -8,8 +8,8 @@ import { UW_BROKERS } from '../helpers/services.ts';
 
 /*
  * The group's committed offsets are only advisory; the catalogue says where each partition stands. When a
- * partition comes back to the running ingest with the group's offset behind the catalogue — kafkajs restarts
- * its consumer after a broker crash, and the commits made while the coordinator was down had failed — the
+ * partition comes back to the running ingest with the group's offset behind the catalogue — a consumer restarted
+ * after a broker crash, and the commits made while the coordinator was down had failed — the
  * first batch holds only alerts archived already. Left unresolved, that batch was fetched again and again and
  * the partition never moved on (found by test/ingest/failover.test.ts).
  */
@@ -42,7 +42,7 @@ describe('archive ingest when the group offset is behind the catalogue', () => {
     await producer.connect();
     try {
       for (const [i, a] of alerts.entries()) {
-        await producer.send({ topic: night.topic, acks: -1, messages: [{ partition: i % 2, key: a.decoded.alert.objectId, value: a.bytes }] });
+        await producer.send({ topic: night.topic, messages: [{ partition: i % 2, key: a.decoded.alert.objectId, value: a.bytes }] });
       }
     } finally {
       await producer.disconnect();
@@ -63,14 +63,20 @@ describe('archive ingest when the group offset is behind the catalogue', () => {
 
     // Another member joins the group, is given one partition, commits offset 0 for it and leaves: the
     // partition goes back to the ingest with the group's offset at 0, the catalogue's at its end.
-    const other = uw.consumer({ groupId, maxWaitTimeInMs: 250 });
-    const assigned = new Promise<number[]>((resolve) => {
-      other.on(other.events.GROUP_JOIN, (e) => resolve(e.payload.memberAssignment[night.topic] ?? []));
+    let resolveAssigned: (partitions: number[]) => void = () => undefined;
+    const assigned = new Promise<number[]>((resolve) => (resolveAssigned = resolve));
+    const other = uw.consumer({
+      groupId,
+      maxWaitTimeInMs: 250,
+      rebalance: async (event, partitions) => {
+        if (event === 'assign' && partitions.length > 0) resolveAssigned(partitions.filter((x) => x.topic === night.topic).map((x) => x.partition));
+        return undefined;
+      },
     });
     await other.connect();
     try {
       await other.subscribe({ topic: night.topic });
-      await other.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+      await other.run({ eachBatchAutoResolve: false, eachBatch: async () => undefined });
       const partitions = await assigned;
       expect(partitions).toHaveLength(1);
       await other.commitOffsets(partitions.map((partition) => ({ topic: night.topic, partition, offset: '0' })));

@@ -41,7 +41,6 @@ describe('archive ingest from the real "uw" broker', () => {
     await producer.connect();
     await producer.send({
       topic: night.topic,
-      acks: -1,
       messages: [
         ...sample.map((s) => ({ key: s.objectId, value: s.bytes })),
         { key: 'ZTF18broken', value: broken, partition: 1 },

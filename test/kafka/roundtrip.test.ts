@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient as Kafka } from '../../src/kafka/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload, iterateTarball, readContainer } from '../../src/alert/index.ts';
 import { clusterSchema } from '../../src/config/index.ts';
@@ -31,14 +31,14 @@ describe('real alerts through the real "ipac" broker', () => {
 
   it('produces every sample alert keyed by objectId and consumes them back byte-identical and decodable', async () => {
     expect(await ensureTopic(kafka, { topic, partitions: 4 })).toBe(4);
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({ idempotent: true });
     await producer.connect();
-    await producer.send({ topic, acks: -1, messages });
+    await producer.send({ topic, messages });
     await producer.disconnect();
 
     const consumer = kafka.consumer({ groupId: `zads-test-${randomUUID()}` });
     await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.subscribe({ topics: [topic] });
     const received: { key: string; value: Buffer; partition: number }[] = [];
     const done = new Promise<void>((resolve) => {
       void consumer.run({

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient as Kafka } from '../../src/kafka/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload, iterateTarball } from '../../src/alert/index.ts';
 import { deleteTopics } from '../../src/kafka/index.ts';
@@ -111,7 +111,7 @@ describe('publishNight to the real "ipac" broker', () => {
       cluster: cluster(['127.0.0.1:1']),
       topic: newTopic(),
       messages: fromSimulation({ night: '20240101', count: 10, seed: 1 }),
-      connectRetries: 1,
+      connectTimeoutMs: 3000,
     }).catch((err: unknown) => err);
     expect(failure).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
     expect((failure as Error).message).toContain('127.0.0.1:1');

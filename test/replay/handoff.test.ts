@@ -24,7 +24,7 @@ describe('replay --then-live: the archive, then the live topic', () => {
     await ensureTopic(uw, { topic: night.topic, partitions: 2 });
     const producer = uw.producer({ idempotent: true });
     await producer.connect();
-    await producer.send({ topic: night.topic, acks: -1, messages: archived.map((a) => ({ key: a.decoded.alert.objectId, value: a.bytes })) });
+    await producer.send({ topic: night.topic, messages: archived.map((a) => ({ key: a.decoded.alert.objectId, value: a.bytes })) });
 
     const temp = await tempArchive();
     try {
@@ -36,7 +36,7 @@ describe('replay --then-live: the archive, then the live topic', () => {
       expect(ingest.stats.alerts).toBe(archived.length);
 
       // The broker's outage ends: these arrive after the archive stopped, only the live topic has them.
-      await producer.send({ topic: night.topic, acks: -1, messages: live.map((a) => ({ key: a.decoded.alert.objectId, value: a.bytes })) });
+      await producer.send({ topic: night.topic, messages: live.map((a) => ({ key: a.decoded.alert.objectId, value: a.bytes })) });
       await producer.disconnect();
 
       const report = await new Replay({

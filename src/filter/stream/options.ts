@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ClusterConfig } from '../../config/index.ts';
 import { ZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -30,10 +31,13 @@ export interface FilterStreamOptions {
    */
   outputSuffix?: string;
   /**
-   * Names this runner: its consumer group and transactional id are `zads-filter-<name>`. Default: the
-   * filter names joined by "+". Two runners with one name fence each other: only the newest writes.
+   * Names this runner: its consumer group is `zads-filter-<name>`, shared by every runner of that name (they
+   * split the input partitions; a zombie is fenced by group generation, KIP-447). Default: the filter names
+   * joined by "+".
    */
   name?: string;
+  /** This process among the runners of one name: its transactional id is `zads-filter-<name>-<instance>`. Default a random id. */
+  instance?: string;
   /** With `filters`: longest a filter may take over one alert, in ms. Default 1000. */
   timeoutMs?: number;
   /** With `filters`: freeze alerts before filters see them. Default true. */
@@ -106,6 +110,7 @@ export function resolveFilterStreamOptions(options: FilterStreamOptions): Resolv
     topics: options.topics ?? DEFAULT_FILTER_TOPICS,
     outputSuffix,
     name,
+    instance: options.instance ?? randomUUID().slice(0, 8),
     timeoutMs: positive('timeoutMs', options.timeoutMs ?? DEFAULT_FILTER_TIMEOUT_MS),
     freezeAlerts: options.freezeAlerts ?? true,
     discoveryIntervalMs: positive('discoveryIntervalMs', options.discoveryIntervalMs ?? DEFAULT_DISCOVERY_INTERVAL_MS),

@@ -1,4 +1,4 @@
-import type { KafkaMessage, Message } from 'kafkajs';
+import type { KafkaMessage, Message } from '../../kafka/index.ts';
 import type { FilterId } from '../tally.ts';
 
 /** Header naming the filter that passed a record, on every output record. */

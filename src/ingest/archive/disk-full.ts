@@ -44,7 +44,7 @@ export interface DiskFullState {
   message: string;
 }
 
-/** What the gate needs of a kafkajs batch. */
+/** What the gate needs of the batch it holds. */
 export interface GatedBatch {
   isRunning(): boolean;
   isStale(): boolean;

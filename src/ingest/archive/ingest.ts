@@ -1,10 +1,10 @@
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { decodePayload } from '../../alert/index.ts';
 import { alertRow, quarantineKey, segmentKey } from '../../archive/index.ts';
 import type { AlertRow, QuarantineRow } from '../../archive/index.ts';
-import { isZadsError, toZadsError } from '../../errors.ts';
+import { toZadsError } from '../../errors.ts';
 import type { ZadsError } from '../../errors.ts';
-import { TopicWatch, createKafka, parseNightTopic } from '../../kafka/index.ts';
+import { ConsumeLoop, createKafka, kafkaError, parseNightTopic } from '../../kafka/index.ts';
+import type { Consumer, InputBatch, Sink } from '../../kafka/index.ts';
 import type { Logger } from '../../log.ts';
 import { counter, createMetricsRegistry, gauge } from '../../metrics.ts';
 import { DiskFullGate } from './disk-full.ts';
@@ -22,49 +22,35 @@ export interface ArchiveIngestStats {
   quarantined: number;
   bytes: number;
   batches: number;
-  /** Messages below the catalogue's position, re-delivered after a restart and skipped. */
-  skippedAlreadyArchived: number;
 }
 
 /**
- * Archives the nightly topics of the UW cluster. For each fetched batch of a partition: decode every
- * message, append the exact bytes of the good ones to the partition's segment of its night, keep the bad
- * ones byte for byte in the quarantine, make all of it durable (fdatasync), then record the alert rows,
- * the quarantine rows, the segment's new size and the partition's next offset in one catalogue
- * transaction. The catalogue is the only truth about progress: on restart segments are cut back to it
- * (by `openArchive({ writer: true })`) and consumption resumes at its offsets. Kafka offsets are also
- * committed to the group afterwards, for the usual lag tools only. A full disk (ENOSPC, or SQLITE_FULL
- * in the catalogue) pauses consumption without recording anything of the batch, and it resumes by itself
- * once there is space (disk-full.ts).
+ * Archives the nightly topics of the UW cluster, on the consume loop of src/kafka/engine with the catalogue
+ * as its sink. For each fetched batch of a partition: decode every message, append the exact bytes of the
+ * good ones to the partition's segment of its night, keep the bad ones byte for byte in the quarantine, make
+ * all of it durable (fdatasync), then record the alert rows, the quarantine rows, the segment's new size and
+ * the partition's next offset in one catalogue transaction. The catalogue is the only truth about progress:
+ * on restart segments are cut back to it (by `openArchive({ writer: true })`) and each assigned partition
+ * starts at its offsets. Kafka offsets are also committed to the group afterwards, for the usual lag tools
+ * only. A full disk (ENOSPC, or SQLITE_FULL in the catalogue) holds the batch without recording anything of
+ * it, and it resumes by itself once there is space (disk-full.ts). The archiver is a static group member,
+ * so a restart after a crash gets its partitions back at once.
  */
-export class ArchiveIngest {
+export class ArchiveIngest implements Sink {
   readonly #o: ResolvedArchiveIngestOptions;
   readonly #log: Logger | undefined;
-  readonly #kafka: Kafka;
-  readonly #admin: Admin;
-  readonly #watch: TopicWatch;
-  #consumer: Consumer | undefined;
-  readonly #sought = new Set<string>();
+  readonly #loop: ConsumeLoop;
   #report: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #failure: ZadsError | undefined;
   #onFailure: ((err: ZadsError) => void) | undefined;
-  readonly #stats: ArchiveIngestStats = { topics: [], alerts: 0, duplicates: 0, quarantined: 0, bytes: 0, batches: 0, skippedAlreadyArchived: 0 };
+  readonly #stats: Omit<ArchiveIngestStats, 'topics'> = { alerts: 0, duplicates: 0, quarantined: 0, bytes: 0, batches: 0 };
   readonly #m;
   readonly #diskFull: DiskFullGate;
 
   constructor(options: ArchiveIngestOptions) {
     this.#o = resolveArchiveIngestOptions(options);
     this.#log = this.#o.logger?.child({ component: 'archive-ingest' });
-    this.#kafka = createKafka(this.#o.cluster, this.#o.logger, 'archive');
-    this.#admin = this.#kafka.admin();
-    this.#watch = new TopicWatch({
-      admin: this.#admin,
-      pattern: this.#o.topics,
-      intervalMs: this.#o.discoveryIntervalMs,
-      onChange: (topics) => this.#subscribe(topics),
-      logger: this.#log,
-    });
     const registry = this.#o.metrics ?? createMetricsRegistry();
     const labels = ['topic', 'partition'];
     this.#m = {
@@ -83,10 +69,23 @@ export class ArchiveIngest {
       gauge: gauge(registry, 'zads_archive_disk_full', '1 while ingest is paused because the archive disk is full (ENOSPC, SQLITE_FULL), else 0'),
       retries: counter(registry, 'zads_archive_disk_full_retries_total', 'Retries of a batch that found the archive disk still full'),
     });
+    this.#loop = new ConsumeLoop({
+      kafka: createKafka(this.#o.cluster, this.#o.logger, 'archive'),
+      groupId: this.#o.groupId,
+      groupInstanceId: this.#o.groupInstanceId,
+      sessionTimeoutMs: this.#o.sessionTimeoutMs,
+      topics: this.#o.topics,
+      discoveryIntervalMs: this.#o.discoveryIntervalMs,
+      maxFetchBytesPerPartition: this.#o.maxFetchBytesPerPartition,
+      who: 'archive ingest',
+      logger: this.#log,
+      sink: this,
+    });
+    this.#loop.onFailure((err) => this.#fail(err));
   }
 
   get stats(): ArchiveIngestStats {
-    return structuredClone(this.#stats);
+    return { ...structuredClone(this.#stats), topics: [...this.#loop.topics] };
   }
 
   /** Set while ingest is paused because the archive's disk is full: since when, the file, the log line. */
@@ -101,84 +100,47 @@ export class ArchiveIngest {
 
   async start(): Promise<void> {
     try {
-      await this.#admin.connect();
+      await this.#loop.start();
     } catch (cause) {
-      if (isZadsError(cause)) throw cause; // KAFKA_AUTH, KAFKA_TLS: already say what to check
-      throw toZadsError(Object.assign(new Error(`cannot reach Kafka at ${this.#o.cluster.brokers.join(',')}: ${(cause as Error).message}`), { cause }));
+      throw kafkaError(cause, { cluster: this.#o.cluster, doing: 'connect', who: 'archive ingest' });
     }
-    await this.#watch.start();
     if (this.#o.reportIntervalMs > 0) {
-      this.#report = setInterval(() => this.#log?.info({ ...this.#stats, topics: this.#stats.topics.length }, 'archive progress'), this.#o.reportIntervalMs);
+      this.#report = setInterval(() => this.#log?.info({ ...this.#stats, topics: this.#loop.topics.length }, 'archive progress'), this.#o.reportIntervalMs);
     }
-    this.#log?.info({ topics: this.#watch.topics, dataDir: this.#o.archive.dataDir }, 'archive ingest started');
+    this.#log?.info({ topics: this.#loop.topics, dataDir: this.#o.archive.dataDir }, 'archive ingest started');
   }
 
-  async #subscribe(topics: string[]): Promise<void> {
-    if (this.#closing) return;
-    const old = this.#consumer;
-    this.#consumer = undefined;
-    if (old) await old.disconnect();
-    this.#stats.topics = [...topics];
-    this.#sought.clear();
-    if (topics.length === 0) return;
-    const consumer = this.#kafka.consumer({
-      groupId: this.#o.groupId,
-      readUncommitted: false,
-      maxBytesPerPartition: this.#o.maxFetchBytesPerPartition,
-      maxBytes: this.#o.maxFetchBytesPerPartition * 4,
-      maxWaitTimeInMs: 250,
-    });
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) this.#fail(event.payload.error);
-    });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
-    } catch (err) {
-      // The topic watch reports the change again at its next look; this consumer must not linger.
-      await consumer.disconnect().catch(() => undefined);
-      throw err;
-    }
-    this.#consumer = consumer;
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      // A full disk holds the batch (and so the consumer) until space returns: disk-full.ts.
-      eachBatch: (payload) => this.#diskFull.run(() => this.#archiveBatch(consumer, payload), payload, () => this.#cutBack(payload.batch.topic, payload.batch.partition)),
-    });
+  /** Sink: each partition starts at the catalogue's position, whatever the group's committed offset says. */
+  async positions(partitions: { topic: string; partition: number }[]): Promise<Map<string, bigint | undefined>> {
+    return new Map(partitions.map((p) => [`${p.topic}\u0000${p.partition}`, this.#o.archive.catalogue.position(p.topic, p.partition)]));
   }
 
-  async #archiveBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
-    const { batch, isRunning, isStale } = payload;
-    const { topic, partition } = batch;
+  /** Sink: archives a batch (held while the disk is full); all of it, or nothing when the loop stops meanwhile. */
+  async write(batch: InputBatch, isRunning: () => boolean): Promise<number> {
+    let done = 0;
+    const gated = { isRunning, isStale: () => false, heartbeat: async () => undefined };
+    await this.#diskFull.run(
+      async () => {
+        done = await this.#archiveBatch(batch);
+      },
+      gated,
+      () => this.#cutBack(batch.topic, batch.partition),
+    );
+    if (done > 0) this.#commitForLagTools(batch.consumer, batch.topic, batch.partition, BigInt(batch.messages[done - 1]!.offset) + 1n);
+    return done;
+  }
+
+  async #archiveBatch(batch: InputBatch): Promise<number> {
+    const { topic, partition, messages } = batch;
     const { archive } = this.#o;
     const night = parseNightTopic(topic);
     if (!night) {
-      this.#fail(toZadsError(new Error(`topic ${topic} has no night in its name (ztf_YYYYMMDD_programidN); archive only nightly topics`)));
-      return;
+      throw toZadsError(new Error(`topic ${topic} has no night in its name (ztf_YYYYMMDD_programidN); archive only nightly topics`));
     }
     const next = archive.catalogue.position(topic, partition) ?? 0n;
-    const key = `${topic}/${partition}`;
-    const first = batch.messages[0] ? BigInt(batch.messages[0].offset) : next;
-    // Once per partition and process: start exactly at the catalogue's position, whatever the group's
-    // committed offset says (it is only advisory, and may be behind or, after a restore, ahead).
-    if (!this.#sought.has(key)) {
-      this.#sought.add(key);
-      if (first !== next) {
-        consumer.seek({ topic, partition, offset: next.toString() });
-        return;
-      }
-    }
-    const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next);
-    this.#stats.skippedAlreadyArchived += batch.messages.length - fresh.length;
-    if (fresh.length === 0 && batch.messages.length > 0) {
-      // All archived already: the consumer restarted (kafkajs does so after a broker crash) from the
-      // group's offset, which is behind when a commit failed. Unresolved, this batch would be fetched
-      // again forever; jump to the catalogue's position instead.
-      consumer.seek({ topic, partition, offset: next.toString() });
-      return;
-    }
-    if (fresh.length === 0 || !isRunning() || isStale()) return;
+    // The loop starts each partition at the catalogue's position; anything below it is already archived.
+    const fresh = messages.filter((m) => BigInt(m.offset) >= next);
+    if (fresh.length === 0) return messages.length;
 
     const segment = segmentKey(night.night, night.programid, `${topic}-p${partition}`);
     const good: { bytes: Buffer; rows: (offsetInSegment: number) => AlertRow[] }[] = [];
@@ -236,11 +198,14 @@ export class ArchiveIngest {
     this.#m.duplicates.inc(labels, result.duplicates);
     this.#m.quarantined.inc(labels, quarantined.length);
     this.#m.bytes.inc(labels, bytes);
-    const lag = BigInt(batch.highWatermark) - nextOffset;
+    const lag = batch.highWatermark - nextOffset;
     this.#m.lag.set(labels, Number(lag < 0n ? 0n : lag));
-    payload.resolveOffset(fresh[fresh.length - 1]!.offset);
-    await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }] }).catch(() => undefined);
-    await payload.heartbeat();
+    return messages.length;
+  }
+
+  /** The group's offsets are for lag tools only (the catalogue is the truth): a failure here is logged, not fatal. */
+  #commitForLagTools(consumer: Consumer, topic: string, partition: number, next: bigint): void {
+    consumer.commitOffsets([{ topic, partition, offset: next.toString() }]).catch((err: unknown) => this.#log?.debug({ err: (err as Error).message }, 'committing the group offset (for lag tools) failed'));
   }
 
   /** After a failed batch: its segment back to what the catalogue records, so a retry appends where the rows will say. */
@@ -267,13 +232,7 @@ export class ArchiveIngest {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#report) clearInterval(this.#report);
-      for (const step of [() => this.#watch.stop(), () => this.#consumer?.disconnect(), () => this.#admin.disconnect()]) {
-        try {
-          await step();
-        } catch (err) {
-          this.#log?.warn({ err: (err as Error).message }, 'archive ingest close step failed');
-        }
-      }
+      await this.#loop.close();
     })();
     return this.#closing;
   }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { Archive } from '../../archive/index.ts';
 import type { ClusterConfig } from '../../config/index.ts';
 import { ZadsError } from '../../errors.ts';
@@ -14,6 +16,14 @@ export interface ArchiveIngestOptions {
   topics?: RegExp;
   /** Consumer group on the cluster. Default "zads-archive". */
   groupId?: string;
+  /**
+   * Static group membership id (KIP-345). The archive is one writer per data folder, so the id follows the
+   * folder (default `zads-archive-<hash of the data folder's path>`): an archiver restarted after a crash gets
+   * its partitions back at once instead of waiting out the dead process's session.
+   */
+  groupInstanceId?: string;
+  /** Group session timeout, in ms: a restart within it is seen as the same member. Default 30,000. */
+  sessionTimeoutMs?: number;
   /** How often the cluster is listed for new nightly topics, in ms. Default 1000. */
   discoveryIntervalMs?: number;
   /** Most bytes fetched from one partition per request, in bytes; bounds a batch and memory. Default 8 MiB. */
@@ -46,6 +56,8 @@ export function resolveArchiveIngestOptions(o: ArchiveIngestOptions): ResolvedAr
     archive: o.archive,
     topics: o.topics ?? /^ztf_\d{8}_programid\d+$/,
     groupId: o.groupId ?? 'zads-archive',
+    groupInstanceId: o.groupInstanceId ?? `zads-archive-${createHash('sha256').update(resolve(o.archive.dataDir)).digest('hex').slice(0, 16)}`,
+    sessionTimeoutMs: positive('sessionTimeoutMs', o.sessionTimeoutMs ?? 30_000),
     discoveryIntervalMs: positive('discoveryIntervalMs', o.discoveryIntervalMs ?? 1000),
     maxFetchBytesPerPartition: positive('maxFetchBytesPerPartition', o.maxFetchBytesPerPartition ?? 8 * 1024 * 1024),
     reportIntervalMs: positive('reportIntervalMs', o.reportIntervalMs ?? 10_000, true),

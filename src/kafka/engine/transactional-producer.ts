@@ -1,0 +1,163 @@
+import type { Logger } from '../../log.ts';
+import { ZadsError } from '../../errors.ts';
+import type { Consumer, KafkaClient, Message, Producer, RdKafkaConfig } from '../client.ts';
+import { isFenced, kafkaError } from '../errors.ts';
+
+/** Records for one topic in a transaction. */
+export interface TopicRecords {
+  topic: string;
+  messages: Message[];
+}
+
+/** Input positions committed with the records: the next offset to read, per partition, for `consumer`'s group. */
+export interface TransactionOffsets {
+  /**
+   * The consumer whose group the offsets are committed for. A subscribed consumer on the same cluster
+   * gives KIP-447 fencing by group generation; a connected, never-subscribed consumer on the target
+   * serves offsets kept on another cluster than the input (the mirror).
+   */
+  consumer: Consumer;
+  topics: { topic: string; partitions: { partition: number; offset: string; metadata?: string }[] }[];
+}
+
+export interface TransactionalProducerOptions {
+  kafka: KafkaClient;
+  transactionalId: string;
+  /** Who writes, for error messages: "mirror x", "filter runner y", "replay z". */
+  who: string;
+  /**
+   * How long the coordinator keeps an open transaction of a process that died, in ms. Partitions taken
+   * over from a killed process wait for it (read_committed positions are stable only once it ends).
+   */
+  transactionTimeoutMs?: number;
+  logger?: Logger;
+  rdkafka?: RdKafkaConfig;
+}
+
+/** The longest one transaction's send + commit may take before it counts as failed, in ms. */
+const COMMIT_TIMEOUT_MS = 60_000;
+
+/**
+ * The one owner of a transactional producer's state: begin, send, add the input positions, commit — or
+ * abort, or replace the producer — in one place. Mirror, filter runner and replay write through it.
+ *
+ * After any failure the transaction is over: aborted when librdkafka says it can be, else the producer is
+ * replaced by a new one with the same transactional id, whose initialisation completes or aborts whatever
+ * the coordinator still holds (so the caller can read the committed positions back and know they are final).
+ * A fenced producer (a newer process took the id or the group generation) throws KAFKA_FENCED and is not
+ * replaced: the caller must stop.
+ */
+export class TransactionalProducer {
+  readonly #o: TransactionalProducerOptions;
+  #producer: Producer;
+  #ready: Promise<Producer> | undefined;
+  #closed = false;
+
+  constructor(options: TransactionalProducerOptions) {
+    this.#o = options;
+    this.#producer = this.#create();
+  }
+
+  #create(): Producer {
+    return this.#o.kafka.producer({
+      transactionalId: this.#o.transactionalId,
+      transactionTimeoutMs: this.#o.transactionTimeoutMs ?? 10_000,
+      lingerMs: 5,
+      rdkafka: this.#o.rdkafka,
+    });
+  }
+
+  /** Connects and initialises the transactional id (which fences an older producer with the same id). */
+  ready(): Promise<Producer> {
+    if (this.#closed) return Promise.reject(new ZadsError('INTERNAL', `${this.#o.who}: transactional producer used after close`));
+    if (!this.#ready) {
+      const producer = this.#producer;
+      const ready = producer.connect().then(
+        () => producer,
+        (err: unknown) => {
+          throw kafkaError(err, { cluster: this.#o.kafka.cluster, doing: 'connect the transactional producer', who: this.#o.who });
+        },
+      );
+      this.#ready = ready;
+      ready.catch(() => {
+        if (this.#ready === ready) this.#ready = undefined;
+      });
+    }
+    return this.#ready;
+  }
+
+  /**
+   * Sends the records and the offsets in one transaction and commits it. Throws a ZadsError: KAFKA_FENCED
+   * (stop), or a retriable one after which nothing of this transaction is visible to read_committed readers
+   * — unless the commit itself reached the coordinator before the failure, which only the committed
+   * positions tell: read them back before retrying.
+   */
+  async commit(records: TopicRecords[], offsets?: TransactionOffsets): Promise<void> {
+    const producer = await this.ready();
+    let stage = 'begin a transaction';
+    try {
+      await producer.transaction();
+      stage = 'send records in a transaction';
+      const sends = records.filter((r) => r.messages.length > 0).map((r) => producer.send({ topic: r.topic, messages: r.messages }));
+      await Promise.all(sends);
+      if (offsets) {
+        stage = 'add the input offsets to the transaction';
+        await this.#sendOffsets(producer, offsets);
+      }
+      stage = 'commit the transaction';
+      await producer.commit();
+    } catch (err) {
+      const topic = records.find((r) => r.messages.length > 0)?.topic;
+      const error = kafkaError(err, { cluster: this.#o.kafka.cluster, doing: stage, who: this.#o.who, ...(topic ? { topic } : {}) });
+      if (isFenced(err)) throw error;
+      await this.#recover(producer, err);
+      throw error.retriable ? error : new ZadsError(error.code === 'INTERNAL' ? 'SERVICE_UNAVAILABLE' : error.code, error.message, { cause: err, context: error.context, retriable: true });
+    }
+  }
+
+  async #sendOffsets(producer: Producer, offsets: TransactionOffsets): Promise<void> {
+    const withMetadata = offsets.topics.some((t) => t.partitions.some((p) => p.metadata !== undefined));
+    if (!withMetadata) {
+      await producer.sendOffsets({ consumer: offsets.consumer, topics: offsets.topics });
+      return;
+    }
+    // The KafkaJS-style sendOffsets drops offset metadata (a replay's checkpoint rides in it); librdkafka's
+    // own call keeps it.
+    const internal = (producer as unknown as { _getInternalClient(): RawProducer })._getInternalClient();
+    const consumer = (offsets.consumer as unknown as { _getInternalClient(): unknown })._getInternalClient();
+    const flat = offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata })));
+    await new Promise<void>((resolve, reject) => internal.sendOffsetsToTransaction(flat, consumer, COMMIT_TIMEOUT_MS, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Ends a failed transaction: abort when possible, else a new producer with the same id. */
+  async #recover(producer: Producer, cause: unknown): Promise<void> {
+    const abortable = (cause as { abortable?: boolean }).abortable === true;
+    if (abortable) {
+      try {
+        await producer.abort();
+        return;
+      } catch (err) {
+        this.#o.logger?.warn({ err: (err as Error).message }, 'abort after a failed transaction failed: replacing the producer');
+      }
+    }
+    await this.#replace();
+  }
+
+  async #replace(): Promise<void> {
+    const old = this.#producer;
+    this.#producer = this.#create();
+    this.#ready = undefined;
+    await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err: (err as Error).message }, 'disconnecting the failed producer failed'));
+  }
+
+  /** Disconnects; an open transaction is aborted by the coordinator. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#producer.disconnect().catch(() => undefined);
+  }
+}
+
+interface RawProducer {
+  sendOffsetsToTransaction(offsets: unknown[], consumer: unknown, timeoutMs: number, cb: (err: unknown) => void): void;
+}

@@ -1,0 +1,105 @@
+import { createRequire } from 'node:module';
+import type { ClusterConfig } from '../config/index.ts';
+import { ZadsError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
+
+/*
+ * The one place that reads librdkafka's errors. The client reports each failure with a numeric `code`
+ * (librdkafka's rd_kafka_resp_err_t: negative for the client's own, positive for the broker's) and, for a
+ * transactional producer, whether it is `retriable`, `abortable` or `fatal`. Everything else in the project
+ * sees a ZadsError whose code says what happened.
+ */
+
+const ckjs = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as typeof import('@confluentinc/kafka-javascript');
+const E = ckjs.CODES.ERRORS as Record<string, number>;
+
+/** Codes meaning "another process with our transactional id / group membership took over". */
+const FENCED = new Set([E.ERR__FENCED, E.ERR_PRODUCER_FENCED, E.ERR_INVALID_PRODUCER_EPOCH, E.ERR_FENCED_INSTANCE_ID]);
+const TIMEOUT = new Set([E.ERR__TIMED_OUT, E.ERR__TIMED_OUT_QUEUE, E.ERR_REQUEST_TIMED_OUT]);
+const UNREACHABLE = new Set([E.ERR__TRANSPORT, E.ERR__ALL_BROKERS_DOWN, E.ERR__RESOLVE, E.ERR_BROKER_NOT_AVAILABLE, E.ERR_NETWORK_EXCEPTION]);
+const TOPIC_MISSING = new Set([E.ERR_UNKNOWN_TOPIC_OR_PART, E.ERR__UNKNOWN_TOPIC, E.ERR__UNKNOWN_PARTITION, E.ERR_UNKNOWN_TOPIC_ID]);
+const AUTHZ = new Set([E.ERR_TOPIC_AUTHORIZATION_FAILED, E.ERR_GROUP_AUTHORIZATION_FAILED, E.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, E.ERR_CLUSTER_AUTHORIZATION_FAILED]);
+const AUTHN = new Set([E.ERR__AUTHENTICATION, E.ERR_SASL_AUTHENTICATION_FAILED]);
+
+interface RdError {
+  code?: number;
+  message?: string;
+  retriable?: boolean;
+  abortable?: boolean;
+  fatal?: boolean;
+  cause?: unknown;
+}
+
+/** The librdkafka code of an error (searching its causes), or undefined. */
+export function rdCode(err: unknown): number | undefined {
+  for (let e = err as RdError | undefined, i = 0; e && i < 6; e = e.cause as RdError | undefined, i++) {
+    if (typeof e.code === 'number') return e.code;
+  }
+  return undefined;
+}
+
+/** True for an error that means we were fenced by a newer process. */
+export function isFenced(err: unknown): boolean {
+  return err instanceof ZadsError ? err.code === 'KAFKA_FENCED' : FENCED.has(rdCode(err) ?? 0) || (err as RdError)?.fatal === true;
+}
+
+/** True when the transaction may be aborted and tried again (librdkafka's `abortable` or `retriable`). */
+export function isTransactionRetriable(err: unknown): boolean {
+  if (err instanceof ZadsError) return err.retriable;
+  const e = err as RdError;
+  if (isFenced(err)) return false;
+  return e?.abortable === true || e?.retriable === true || TIMEOUT.has(rdCode(err) ?? 0) || UNREACHABLE.has(rdCode(err) ?? 0) || rdCode(err) === E.ERR_CONCURRENT_TRANSACTIONS;
+}
+
+export interface KafkaErrorContext {
+  cluster?: ClusterConfig;
+  /** What we were doing, e.g. "connect", "commit the transaction", "create topic x". */
+  doing: string;
+  topic?: string;
+  partition?: number;
+  /** Who would be fenced: "mirror x", "filter runner y". */
+  who?: string;
+}
+
+/**
+ * A client error as a ZadsError that says what happened: fenced (fatal), timeout, broker unreachable
+ * (retriable), topic missing, authentication or authorization refused (fatal, with what to check).
+ * A ZadsError passes through unchanged.
+ */
+export function kafkaError(err: unknown, ctx: KafkaErrorContext): ZadsError {
+  if (err instanceof ZadsError) return err;
+  const code = rdCode(err);
+  const reason = (err as RdError)?.message ?? String(err);
+  const where = ctx.cluster ? ` at Kafka ${ctx.cluster.brokers.join(',')}` : '';
+  const context = { ...(ctx.topic ? { topic: ctx.topic } : {}), ...(ctx.partition !== undefined ? { partition: ctx.partition } : {}), ...(code !== undefined ? { rdkafkaCode: code } : {}) };
+  const make = (c: ErrorCode, message: string, retriable?: boolean) => new ZadsError(c, message, { cause: err, context, ...(retriable === undefined ? {} : { retriable }) });
+  if (code !== undefined && FENCED.has(code)) {
+    return make('KAFKA_FENCED', `${ctx.who ?? 'this process'} was fenced by a newer one with the same name while trying to ${ctx.doing} (${reason}); this one stops`);
+  }
+  if (code !== undefined && AUTHN.has(code)) {
+    const user = ctx.cluster?.sasl?.username ?? '(none)';
+    const mechanism = ctx.cluster?.sasl?.mechanism ?? '(none)';
+    return make(
+      'KAFKA_AUTH',
+      `SASL authentication failed for user "${user}" with mechanism ${mechanism}${where}: ${reason}. ` +
+        `Check sasl.username, sasl.password and sasl.mechanism of this cluster in the config (clusters.ipac.sasl or clusters.uw.sasl), ` +
+        `and that the brokers hold ${mechanism.toUpperCase()} credentials for "${user}" (kafka-configs.sh --alter --entity-type users --entity-name ${user} --add-config '${mechanism.toUpperCase()}=[password=…]').`,
+    );
+  }
+  if (code !== undefined && AUTHZ.has(code)) {
+    const user = ctx.cluster?.sasl?.username;
+    return make(
+      'KAFKA_AUTH',
+      `Kafka refused to ${ctx.doing}${ctx.topic ? ` (topic ${ctx.topic})` : ''}${where}: ${reason}. ` +
+        `The principal ${user ? `User:${user} ` : ''}lacks an ACL for it; an operator grants it with kafka-acls.sh (see ops/README.md).`,
+    );
+  }
+  if (code !== undefined && TOPIC_MISSING.has(code)) {
+    return make('KAFKA_TOPIC_MISSING', `cannot ${ctx.doing}: topic ${ctx.topic ?? ''} does not exist${where} (${reason})`.replace('topic  does', 'the topic does'));
+  }
+  if (code !== undefined && TIMEOUT.has(code)) return make('KAFKA_TIMEOUT', `timed out trying to ${ctx.doing}${where} (${reason}); is the broker up and not overloaded?`);
+  if (code !== undefined && UNREACHABLE.has(code)) return make('SERVICE_UNAVAILABLE', `cannot reach Kafka${where} to ${ctx.doing} (${reason}); is the broker running?`);
+  if (ctx.doing === 'connect') return make('SERVICE_UNAVAILABLE', `cannot connect to Kafka${where} (${reason}); is the broker running and the address right?`);
+  const retriable = (err as RdError)?.retriable === true || (err as RdError)?.abortable === true;
+  return make(retriable ? 'SERVICE_UNAVAILABLE' : 'INTERNAL', `Kafka failed to ${ctx.doing}${where}: ${reason}`, retriable);
+}
