@@ -4,7 +4,7 @@ import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { kafkaError } from './errors.ts';
+import { kafkaError, noteAuthFailure } from './errors.ts';
 import { checkTls } from './security.ts';
 
 // The package is CommonJS with a native addon; createRequire loads it the same way under tsx and node.
@@ -62,20 +62,29 @@ export interface ConsumerOptions {
   rdkafka?: RdKafkaConfig;
 }
 
-/** Routes the client's log lines into our structured logger, under component "kafka". */
-function loggerFor(logger: Logger): KafkaJS.Logger {
-  const child = logger.child({ component: 'kafka' });
+/**
+ * Routes the client's log lines into our structured logger (component "kafka"), and remembers a refused SASL
+ * login: librdkafka reports it only in an error event of the connection that failed, while the call that
+ * waited for a broker ends in a plain transport failure (errors.ts turns the two into KAFKA_AUTH).
+ */
+function loggerFor(cluster: ClusterConfig, logger: Logger | undefined): KafkaJS.Logger {
+  const child = logger?.child({ component: 'kafka' });
   let level: number = ckjs.KafkaJS.logLevel.INFO;
   const at =
     (name: 'error' | 'warn' | 'info' | 'debug', n: number) =>
     (message: string, extra?: object): void => {
-      if (level < n) return;
+      const text = `${message} ${JSON.stringify(extra ?? {})}`;
+      const sasl = /SASL authentication error: (.*)$/.exec(message)?.[1]?.replace(/ \(after \d+ms in state .*$/, '');
+      if (sasl) noteAuthFailure(cluster, sasl);
+      if (!child || level < n) return;
       // A refused SASL login and an untrusted certificate reach the caller as KAFKA_AUTH / KAFKA_TLS, which say
       // whom and what to check; librdkafka's own lines about them would only repeat the broker's reason.
-      const security = /SASL authentication|Authentication failed|SSL handshake failed|certificate verify failed/i.test(message);
-      child[security ? 'debug' : name](extra ?? {}, message);
+      const security = /SASL authentication|authentication fail|SSL handshake failed|certificate verify failed/i.test(text);
+      // The client reconnects by itself; our callers say so when it matters (a call that times out).
+      const transient = name === 'error' && /all broker connections are down/i.test(text);
+      child[security ? 'debug' : transient ? 'warn' : name](extra ?? {}, message);
     };
-  const self: KafkaJS.Logger = {
+  const self = {
     error: at('error', 1),
     warn: at('warn', 2),
     info: at('info', 3),
@@ -84,8 +93,8 @@ function loggerFor(logger: Logger): KafkaJS.Logger {
     setLogLevel: (l: number) => {
       level = l;
     },
-  } as unknown as KafkaJS.Logger;
-  return self;
+  };
+  return self as unknown as KafkaJS.Logger;
 }
 
 /**
@@ -106,8 +115,9 @@ export class KafkaClient {
       clientId: clientIdSuffix ? `${cluster.clientId}-${clientIdSuffix}` : cluster.clientId,
       connectionTimeout: cluster.connectionTimeoutMs,
       requestTimeout: cluster.requestTimeoutMs,
-      logLevel: logger ? ckjs.KafkaJS.logLevel.INFO : ckjs.KafkaJS.logLevel.NOTHING,
-      ...(logger ? { logger: loggerFor(logger) } : {}),
+      // Always our logger (it notices refused logins); lines reach the log only when there is one.
+      logLevel: logger ? ckjs.KafkaJS.logLevel.INFO : ckjs.KafkaJS.logLevel.ERROR,
+      logger: loggerFor(cluster, logger),
       ...(cluster.tls ? { ssl: true } : {}),
       ...(cluster.sasl ? { sasl: { ...cluster.sasl } as KafkaJS.SASLOptions } : {}),
     };
@@ -190,6 +200,24 @@ export class KafkaClient {
     return ckjs.AdminClient.create(kafkaJSish as never);
   }
 
+  /**
+   * A transactional producer refused at login fails with a bare "authentication failure"; the broker's reason
+   * reaches only the log of a client that asks a broker something. One short metadata request lets the log
+   * hook hear it, so the error can say what the broker said.
+   */
+  async #hearAuthFailure(): Promise<void> {
+    if (!this.cluster.sasl) return;
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      await admin.listTopics({ timeout: 5000 });
+    } catch {
+      // Expected: the login is refused again, and the log hook notes why.
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   #checkTls(): Promise<void> {
     const tls = this.cluster.tls;
     if (!tls || tls.rejectUnauthorized === false) return Promise.resolve();
@@ -213,6 +241,7 @@ export class KafkaClient {
       try {
         await connect();
       } catch (err) {
+        if (/authentication/i.test((err as Error)?.message ?? '')) await this.#hearAuthFailure();
         throw kafkaError(err, { cluster: this.cluster, doing: 'connect' });
       }
     };

@@ -21,6 +21,15 @@ const TOPIC_MISSING = new Set([E.ERR_UNKNOWN_TOPIC_OR_PART, E.ERR__UNKNOWN_TOPIC
 const AUTHZ = new Set([E.ERR_TOPIC_AUTHORIZATION_FAILED, E.ERR_GROUP_AUTHORIZATION_FAILED, E.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, E.ERR_CLUSTER_AUTHORIZATION_FAILED]);
 const AUTHN = new Set([E.ERR__AUTHENTICATION, E.ERR_SASL_AUTHENTICATION_FAILED]);
 
+/** The last refused SASL login per cluster (brokers + user), as librdkafka logged it. */
+const authFailures = new Map<string, string>();
+const clusterKey = (c: ClusterConfig) => `${c.brokers.join(',')} ${c.sasl?.username ?? ''}`;
+
+/** Remembers the broker's reason for a refused SASL login on that cluster (client.ts hears it in the client's log). */
+export function noteAuthFailure(cluster: ClusterConfig, reason: string): void {
+  authFailures.set(clusterKey(cluster), reason);
+}
+
 interface RdError {
   code?: number;
   message?: string;
@@ -76,12 +85,17 @@ export function kafkaError(err: unknown, ctx: KafkaErrorContext): ZadsError {
   if (code !== undefined && FENCED.has(code)) {
     return make('KAFKA_FENCED', `${ctx.who ?? 'this process'} was fenced by a newer one with the same name while trying to ${ctx.doing} (${reason}); this one stops`);
   }
-  if (code !== undefined && AUTHN.has(code)) {
+  // librdkafka reports a refused SASL login on the connection that failed (ERR__AUTHENTICATION), but a
+  // client waiting for a broker may only see the transport failing, with the broker's reason in the text.
+  const heard =
+    ctx.cluster && (code === undefined || code === -1 || UNREACHABLE.has(code) || TIMEOUT.has(code) || AUTHN.has(code)) ? authFailures.get(clusterKey(ctx.cluster)) : undefined;
+  const saslReason = /SASL authentication error: (.*)$/m.exec(reason)?.[1]?.replace(/ \(after \d+ms in state .*$/, '') ?? heard;
+  if ((code !== undefined && AUTHN.has(code)) || saslReason) {
     const user = ctx.cluster?.sasl?.username ?? '(none)';
     const mechanism = ctx.cluster?.sasl?.mechanism ?? '(none)';
     return make(
       'KAFKA_AUTH',
-      `SASL authentication failed for user "${user}" with mechanism ${mechanism}${where}: ${reason}. ` +
+      `SASL authentication failed for user "${user}" with mechanism ${mechanism}${where}: ${saslReason ?? reason}. ` +
         `Check sasl.username, sasl.password and sasl.mechanism of this cluster in the config (clusters.ipac.sasl or clusters.uw.sasl), ` +
         `and that the brokers hold ${mechanism.toUpperCase()} credentials for "${user}" (kafka-configs.sh --alter --entity-type users --entity-name ${user} --add-config '${mechanism.toUpperCase()}=[password=…]').`,
     );
@@ -98,8 +112,9 @@ export function kafkaError(err: unknown, ctx: KafkaErrorContext): ZadsError {
     return make('KAFKA_TOPIC_MISSING', `cannot ${ctx.doing}: topic ${ctx.topic ?? ''} does not exist${where} (${reason})`.replace('topic  does', 'the topic does'));
   }
   if (code !== undefined && TIMEOUT.has(code)) return make('KAFKA_TIMEOUT', `timed out trying to ${ctx.doing}${where} (${reason}); is the broker up and not overloaded?`);
-  if (code !== undefined && UNREACHABLE.has(code)) return make('SERVICE_UNAVAILABLE', `cannot reach Kafka${where} to ${ctx.doing} (${reason}); is the broker running?`);
-  if (ctx.doing === 'connect') return make('SERVICE_UNAVAILABLE', `cannot connect to Kafka${where} (${reason}); is the broker running and the address right?`);
+  const at = ctx.cluster ? ` ${ctx.cluster.brokers.join(',')}` : '';
+  if (code !== undefined && UNREACHABLE.has(code)) return make('SERVICE_UNAVAILABLE', `cannot reach Kafka${at} to ${ctx.doing} (${reason}); is the broker running?`);
+  if (ctx.doing === 'connect') return make('SERVICE_UNAVAILABLE', `cannot connect to Kafka${at} (${reason}); is the broker running and the address right?`);
   const retriable = (err as RdError)?.retriable === true || (err as RdError)?.abortable === true;
   return make(retriable ? 'SERVICE_UNAVAILABLE' : 'INTERNAL', `Kafka failed to ${ctx.doing}${where}: ${reason}`, retriable);
 }

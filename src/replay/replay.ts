@@ -245,8 +245,9 @@ export class Replay {
       who: `replay ${this.id} (live part)`,
       logger: this.#log,
       // A pause may last: the consumer must stay in its group however long a batch waits (librdkafka's
-      // background thread heartbeats; this is the limit between two polls, 24 h at most).
-      rdkafka: { 'max.poll.interval.ms': 86_400_000 },
+      // background thread heartbeats; this is the limit between two polls: 12 h, which the client doubles
+      // internally, to librdkafka's cap of 24 h).
+      rdkafka: { 'max.poll.interval.ms': 43_200_000 },
       sink: {
         positions: async (partitions) => new Map(partitions.map((p) => [`${p.topic}\u0000${p.partition}`, next.get(p.partition) ?? 0n])),
         write: async (batch: InputBatch, isRunning: () => boolean) => {

@@ -199,7 +199,7 @@ describe('Kafka security: SASL/SCRAM-SHA-512 over TLS, from the config file', ()
         /^zads: (replay \S+ failed: )?SASL authentication failed for user "zads" with mechanism scram-sha-512 at Kafka 127\.0\.0\.1:\d+: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512\. Check sasl\.username, sasl\.password and sasl\.mechanism of this cluster in the config \(clusters\.ipac\.sasl or clusters\.uw\.sasl\), and that the brokers hold SCRAM-SHA-512 credentials for "zads"/m,
       );
       expect(r.stderr, name).not.toMatch(/^\s+at /m); // no stack trace
-      expect(r.stderr, name).not.toMatch(/"level":50,[^\n]*"component":"kafkajs"/); // nor kafkajs's error lines around it
+      expect(r.stderr, name).not.toMatch(/"level":50,[^\n]*"component":"kafka"/); // nor the client's error lines around it
     });
     // Each talks to the cluster it should, with that cluster's settings.
     expect(results[0]!.stderr).toContain(`at Kafka ${ipac.brokers[0]}:`);
@@ -216,7 +216,7 @@ describe('Kafka security: SASL/SCRAM-SHA-512 over TLS, from the config file', ()
         /^zads: (replay \S+ failed: )?TLS: the certificate of Kafka broker 127\.0\.0\.1:\d+ is not trusted \(self-signed certificate in certificate chain\)\. Set tls\.caFile of this cluster in the config \(clusters\.ipac\.tls or clusters\.uw\.tls\) to the PEM file of the certificate authority/m,
       );
       expect(r.stderr, name).not.toMatch(/^\s+at /m);
-      expect(r.stderr, name).not.toMatch(/"level":50,[^\n]*"component":"kafkajs"/);
+      expect(r.stderr, name).not.toMatch(/"level":50,[^\n]*"component":"kafka"/);
     });
     expect(results[0]!.stderr).toContain(`Kafka broker ${ipac.brokers[0]} is not trusted`);
     for (const r of results.slice(2)) expect(r.stderr).toContain(`Kafka broker ${uw.brokers[0]} is not trusted`);
