@@ -24,6 +24,7 @@ interface FilterCliOptions {
   topics: string;
   outputSuffix: string;
   name?: string;
+  instance?: string;
   discoveryIntervalMs: string;
   metricsPort?: string;
   // batch mode
@@ -66,7 +67,8 @@ export function registerFilter(program: Command): void {
     .option('--brokers <brokers>', 'stream: the cluster read and written, host:port[,…] or "uw"/"ipac" (default: config clusters.uw)')
     .option('--topics <regex>', 'stream: input topics (whole-name match)', '^ztf_\\d{8}_programid\\d+$')
     .option('--output-suffix <suffix>', 'stream: output topic = input topic + suffix, {filter} standing for the filter name', '_{filter}')
-    .option('--name <name>', 'stream: runner name; consumer group and transactional id zads-filter-<name> (default: the filter names joined by +)')
+    .option('--name <name>', 'stream: runner name; runners of one name share the input partitions (consumer group zads-filter-<name>; default: the filter names joined by "+")')
+    .option('--instance <id>', 'stream: this process among the runners of one name: transactional id zads-filter-<name>-<id> (default: random)')
     .option('--discovery-interval-ms <ms>', 'stream: how often to look for new input topics', '1000')
     .option('--metrics-port <port>', 'stream: serve Prometheus metrics on 127.0.0.1:<port>/metrics')
     .option('--data <dir>', 'batch: data folder of the archive (default: config dataDir)')
@@ -169,6 +171,7 @@ async function filterStream(opts: FilterCliOptions, judge: Judge, logger: Logger
     topics,
     outputSuffix: opts.outputSuffix,
     name: opts.name,
+    ...(opts.instance ? { instance: opts.instance } : {}),
     discoveryIntervalMs: positiveNumber('--discovery-interval-ms', opts.discoveryIntervalMs),
     logger,
     metrics,

@@ -11,6 +11,7 @@ interface MirrorCliOptions {
   to?: string;
   topics?: string;
   name: string;
+  instance?: string;
   discoveryIntervalMs: string;
   metricsPort?: string;
   config?: string;
@@ -23,7 +24,8 @@ export function registerMirror(program: Command): void {
     .option('--from <brokers>', 'source cluster: host:port[,…] or "ipac" (default: config clusters.ipac)')
     .option('--to <brokers>', 'target cluster: host:port[,…] or "uw" (default: config clusters.uw)')
     .option('--topics <regex>', 'topics to mirror (whole-name match)', '^ztf_\\d{8}_programid\\d+$')
-    .option('--name <name>', 'mirror name: transactional id and position group on the target', 'default')
+    .option('--name <name>', 'mirror name: mirrors of one name share the source partitions (consumer group zads-mirror-<name>); positions kept on the target', 'default')
+    .option('--instance <id>', 'this process among the mirrors of one name: transactional id zads-mirror-<name>-<id>; a restart with the same id fences the old one at once (default: random)')
     .option('--discovery-interval-ms <ms>', 'how often to look for new source topics', '1000')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
@@ -42,6 +44,7 @@ export function registerMirror(program: Command): void {
         to: clusterFrom(config, opts.to, 'uw'),
         topics,
         name: opts.name,
+        ...(opts.instance ? { instance: opts.instance } : {}),
         discoveryIntervalMs: Number(opts.discoveryIntervalMs),
         logger,
         metrics,
