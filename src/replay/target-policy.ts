@@ -41,7 +41,7 @@ export interface TargetDecision {
   overridden: boolean;
 }
 
-/** The policy as a caller may see it (GET /v1/replays-policy, the web page). */
+/** The policy as a caller may see it (GET /v1/replay-policy, the web page). */
 export interface TargetPolicyView {
   /** The default topic, `{nightTopic}` standing for the night's topic. */
   topicTemplate: string;
