@@ -63,12 +63,12 @@ export class ReplayRegistry {
   start(request: ReplayRequest, startedBy: string | undefined, caller: { admin: boolean } = { admin: false }): ReplayView {
     if (this.#closing) throw new ApiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
     const { night, programid } = request;
-    // The target policy decides before any Kafka client exists; a refusal is REPLAY_TOPIC_REFUSED (403).
-    if (request.allowAnyTopic && !caller.admin) throw new ApiError('FORBIDDEN', `"allowAnyTopic" needs a token with the "admin" role, which token "${startedBy ?? ''}" does not have`);
-    const target = this.policy.resolve({ night, programid, topic: request.topic, caller: `token "${startedBy ?? ''}"`, token: startedBy, override: request.allowAnyTopic === true });
     if (!this.#o.archive.catalogue.night(night, programid)) {
       throw new ApiError('NOT_FOUND', `night ${night} programid ${programid} is not in the archive`);
     }
+    // The target policy decides before any Kafka client exists; a refusal is REPLAY_TOPIC_REFUSED (403).
+    if (request.allowAnyTopic && !caller.admin) throw new ApiError('FORBIDDEN', `"allowAnyTopic" needs a token with the "admin" role, which token "${startedBy ?? ''}" does not have`);
+    const target = this.policy.resolve({ night, programid, topic: request.topic, caller: `token "${startedBy ?? ''}"`, token: startedBy, override: request.allowAnyTopic === true });
     const id = request.id ?? randomUUID();
     const existing = this.#entries.get(id);
     if (existing && ['running', 'paused'].includes(existing.replay.status().state)) {

@@ -172,7 +172,7 @@ describe(`HTTP API fuzz (seed ${SEED})`, () => {
   beforeAll(async () => {
     data = await buildArchive();
     replayArchive = await openArchive({ dataDir: data.dataDir });
-    replays = new ReplayRegistry({ archive: replayArchive, target: cluster(UW_BROKERS), policy: new ReplayTargetPolicy({ allowedTopics: ['zads-test-*'] }), maxActive: 64 });
+    replays = new ReplayRegistry({ archive: replayArchive, target: cluster(UW_BROKERS), policy: new ReplayTargetPolicy({ allowedTopics: ['{nightTopic}_replay', 'zads-test-*'] }), maxActive: 64 });
     // No rate limit on the first server, so every case reaches its route; a tight one on the second, so the
     // limiter meets the fuzzed tokens and addresses too (its 429 is an answer like any other).
     open = await startApi(data.dataDir, { replays, config: { tokens: TOKENS, rateLimit: { windowSeconds: 60, maxRequests: 0 } } });

@@ -24,7 +24,7 @@ describe('replay control over HTTP against the real "uw" broker', () => {
   beforeAll(async () => {
     data = await buildArchive();
     archive = await openArchive({ dataDir: data.dataDir });
-    const replays = new ReplayRegistry({ archive, target: cluster(UW_BROKERS), policy: new ReplayTargetPolicy({ allowedTopics: ['zads-test-*'] }), maxActive: 1 });
+    const replays = new ReplayRegistry({ archive, target: cluster(UW_BROKERS), policy: new ReplayTargetPolicy({ allowedTopics: ['{nightTopic}_replay', 'zads-test-*'] }), maxActive: 1 });
     api = await startApi(data.dataDir, { replays, config: { tokens: [{ name: 'ops', sha256: hashToken(TOKEN), roles: ['replay'] }] } });
   });
 
