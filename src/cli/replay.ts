@@ -88,9 +88,10 @@ export function registerReplay(program: Command): void {
       const programid = Number(o.program);
       const logger = createLogger(config.log.level);
       // The target policy decides before the archive is opened or any Kafka client exists (exit 2 when refused).
-      const target = ReplayTargetPolicy.fromConfig(config, logger).resolve({
-        night: o.night, programid, topic: o.topic, caller: `zads replay --allow-any-topic (user ${process.env.USER ?? process.env.LOGNAME ?? 'unknown'})`, override: o.allowAnyTopic === true,
-      });
+      const caller = `zads replay --allow-any-topic (user ${process.env.USER ?? process.env.LOGNAME ?? 'unknown'})`;
+      const target = ReplayTargetPolicy.fromConfig(config, logger).resolve({ night: o.night, programid, topic: o.topic, caller, override: o.allowAnyTopic === true });
+      // On the UW cluster replays log in as their own principal (replay.sasl), whom the brokers' ACLs hold to the replay topics.
+      const replayClusterOf = (brokers: string | undefined) => (brokers === 'ipac' ? clusterFrom(config, brokers, 'uw') : replayCluster(config, clusterFrom(config, brokers, 'uw')));
       const archive = await openArchive({ dataDir: o.data ?? config.dataDir, s3: config.s3 });
       if (!archive.catalogue.night(o.night, programid)) {
         await archive.close();
@@ -106,14 +107,14 @@ export function registerReplay(program: Command): void {
           toJd: o.to === undefined ? undefined : parseTimeBound('--to', o.to),
           objectIds: o.objects?.split(',').map((s) => s.trim()).filter(Boolean),
         },
-        target: o.brokers === 'ipac' ? clusterFrom(config, o.brokers, 'uw') : replayCluster(config, clusterFrom(config, o.brokers, 'uw')),
+        target: replayClusterOf(o.brokers),
         topic: target.topic,
         allowProtectedTopic: target.overridden,
         partitions: Number(o.partitions),
         pacing: pacingOf(o),
         maxAlerts: o.max === undefined ? undefined : Number(o.max),
         thenLive: o.thenLive
-          ? { liveCluster: clusterFrom(config, o.liveBrokers, 'uw'), idleStopMs: o.liveIdleStopMs === undefined ? undefined : Number(o.liveIdleStopMs) }
+          ? { liveCluster: replayClusterOf(o.liveBrokers), idleStopMs: o.liveIdleStopMs === undefined ? undefined : Number(o.liveIdleStopMs) }
           : undefined,
         logger,
       });
