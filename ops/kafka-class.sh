@@ -2,7 +2,7 @@
 # Run a class of the fetched Apache Kafka distribution (like bin/kafka-run-class.sh).
 #   bash ops/kafka-class.sh <class-or-alias> [args...]
 # Aliases: producer-perf, consumer-perf, topics, console-producer, console-consumer,
-#          consumer-groups, get-offsets, api-versions, metadata-quorum, storage
+#          consumer-groups, get-offsets, api-versions, metadata-quorum, storage, acls
 # e.g. bash ops/kafka-class.sh topics --bootstrap-server 127.0.0.1:19092 --list
 # Env: ZADS_CACHE_DIR (default <repo>/.cache), ZADS_TOOLS_HEAP (default -Xmx512m), ZADS_JAVA.
 set -euo pipefail
@@ -31,6 +31,8 @@ case "$cls" in
   api-versions)     cls=kafka.admin.BrokerApiVersionsCommand ;;
   metadata-quorum)  cls=org.apache.kafka.tools.MetadataQuorumCommand ;;
   storage)          cls=kafka.tools.StorageTool ;;
+  # kafka-acls.sh: in the core jar up to 3.x, in kafka-tools from 4.0.
+  acls)             if [[ "${KAFKA_VERSION%%.*}" -ge 4 ]]; then cls=org.apache.kafka.tools.AclCommand; else cls=kafka.admin.AclCommand; fi ;;
 esac
 # shellcheck disable=SC2086
 exec "$JAVA" ${ZADS_TOOLS_HEAP:--Xmx512m} -XX:+UseG1GC -Djava.awt.headless=true \

@@ -37,6 +37,11 @@ export const ERROR_CODES = {
   SERVICE_UNAVAILABLE: true,
   /** A Kafka broker refused our SASL credentials (wrong user, password or mechanism). */
   KAFKA_AUTH: false,
+  /**
+   * The Kafka broker's ACLs refused our principal an operation (write to a topic, use a group or a
+   * transactional id): the config's user lacks an ACL, or the target is one it must not write.
+   */
+  KAFKA_NOT_AUTHORIZED: false,
   /** The TLS handshake with a Kafka broker failed: its certificate is not trusted, or the port does not speak TLS. */
   KAFKA_TLS: false,
   /** A newer process with the same transactional id or group member took over (zombie fenced): stop, never retry. */
@@ -45,6 +50,8 @@ export const ERROR_CODES = {
   KAFKA_TIMEOUT: true,
   /** A topic named in the request does not exist (or was deleted while in use). */
   KAFKA_TOPIC_MISSING: false,
+  /** A replay's target topic is refused by the replay target policy; the message names the topic and the rule. */
+  REPLAY_TOPIC_REFUSED: false,
   /** A storage write failed for lack of space. */
   STORAGE_FULL: true,
   /** No object is stored under that key. */

@@ -23,6 +23,7 @@ import { coneRoutes } from './routes/cone.ts';
 import { cutoutRoutes } from './routes/cutouts.ts';
 import { nightRoutes } from './routes/nights.ts';
 import { objectRoutes } from './routes/objects.ts';
+import { replayPolicyRoutes } from './routes/replay-policy.ts';
 import { replayRoutes } from './routes/replays.ts';
 import { serviceRoutes } from './routes/service.ts';
 import { webPages } from './web/pages.ts';
@@ -72,6 +73,7 @@ export function apiRoutes(ctx: ApiContext, openApi: () => unknown): AnyRoute[] {
     ...cutoutRoutes(ctx),
     ...coneRoutes(ctx),
     ...replayRoutes(ctx),
+    ...replayPolicyRoutes(ctx),
     ...serviceRoutes(ctx, openApi),
   ];
 }

@@ -46,7 +46,16 @@ export const replayRequestSchema = z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,200}$/, 'a Kafka topic name is 1-200 of A-Z, a-z, 0-9, ".", "_", "-"')
       .optional()
-      .meta({ description: 'Target topic; default ztf_<night>_programid<N>_replay. Created when missing.' }),
+      .meta({
+        description:
+          'Target topic; default ztf_<night>_programid<N>_replay (config replay.topicTemplate). Created when missing. It must match the topics the token may write ' +
+          '(GET /v1/replay-policy: config replay.allowedTopics or the token\'s own replayTopics); upstream nightly topics (ztf_YYYYMMDD_programidN), ' +
+          'filter outputs (ztf_YYYYMMDD_programidN<suffix>) and internal topics (__*) are refused whatever the patterns say. A refusal is 403 REPLAY_TOPIC_REFUSED naming the topic and the rule.',
+      }),
+    allowAnyTopic: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Admin tokens only: write the topic even if the replay target policy refuses it. The server logs a warning naming the token and the topic.' }),
     partitions: z.number().int().min(1).max(256).optional().meta({ description: 'Partitions of a target topic created by the replay; default 16.' }),
     pacing: pacingSchema.optional(),
     maxAlerts: z.number().int().min(1).optional().meta({ description: 'Stop after this many alerts.' }),

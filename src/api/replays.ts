@@ -3,7 +3,7 @@ import type { Archive } from '../archive/index.ts';
 import type { ClusterConfig } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import type { Registry } from '../metrics.ts';
-import { Replay } from '../replay/index.ts';
+import { Replay, ReplayTargetPolicy } from '../replay/index.ts';
 import type { ReplayReport, ReplaySelection } from '../replay/index.ts';
 import { ApiError } from './errors.ts';
 import type { ReplayRequest } from './replay-request.ts';
@@ -15,6 +15,8 @@ export interface ReplayRegistryOptions {
   archive: Archive;
   /** The cluster every replay writes to (config clusters.uw). */
   target: ClusterConfig;
+  /** Where replays may write (config replay.*, api.tokens[].replayTopics). Default: the default policy, `<night topic>_replay` only. */
+  policy?: ReplayTargetPolicy;
   /** Replays running (or paused) at once; more are refused with 429. Default 4. */
   maxActive?: number;
   metrics?: Registry;
@@ -45,9 +47,12 @@ export class ReplayRegistry {
   readonly #o: ReplayRegistryOptions;
   readonly #entries = new Map<string, Entry>();
   #closing: Promise<void> | undefined;
+  /** Where replays may write. */
+  readonly policy: ReplayTargetPolicy;
 
   constructor(options: ReplayRegistryOptions) {
     this.#o = { ...options };
+    this.policy = options.policy ?? new ReplayTargetPolicy({ logger: options.logger });
   }
 
   #active(): Entry[] {
@@ -55,12 +60,15 @@ export class ReplayRegistry {
   }
 
   /** Starts (or resumes, by id) a replay of an archived night. */
-  start(request: ReplayRequest, startedBy: string | undefined): ReplayView {
+  start(request: ReplayRequest, startedBy: string | undefined, caller: { admin: boolean } = { admin: false }): ReplayView {
     if (this.#closing) throw new ApiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
     const { night, programid } = request;
     if (!this.#o.archive.catalogue.night(night, programid)) {
       throw new ApiError('NOT_FOUND', `night ${night} programid ${programid} is not in the archive`);
     }
+    // The target policy decides before any Kafka client exists; a refusal is REPLAY_TOPIC_REFUSED (403).
+    if (request.allowAnyTopic && !caller.admin) throw new ApiError('FORBIDDEN', `"allowAnyTopic" needs a token with the "admin" role, which token "${startedBy ?? ''}" does not have`);
+    const target = this.policy.resolve({ night, programid, topic: request.topic, caller: `token "${startedBy ?? ''}"`, token: startedBy, override: request.allowAnyTopic === true });
     const id = request.id ?? randomUUID();
     const existing = this.#entries.get(id);
     if (existing && ['running', 'paused'].includes(existing.replay.status().state)) {
@@ -79,7 +87,8 @@ export class ReplayRegistry {
       archive: this.#o.archive,
       selection,
       target: this.#o.target,
-      topic: request.topic,
+      topic: target.topic,
+      allowProtectedTopic: target.overridden,
       partitions: request.partitions,
       pacing: request.pacing,
       maxAlerts: request.maxAlerts,

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openArchive } from '../archive/index.ts';
 import { ZadsError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { Replay } from '../replay/index.ts';
+import { Replay, ReplayTargetPolicy, replayCluster } from '../replay/index.ts';
 import type { Pacing, ReplayReport } from '../replay/index.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { createProgress } from './progress.ts';
@@ -17,6 +17,7 @@ interface ReplayCliOptions {
   objects?: string;
   brokers?: string;
   topic?: string;
+  allowAnyTopic?: boolean;
   partitions: string;
   speed?: string;
   rate?: string;
@@ -69,6 +70,7 @@ export function registerReplay(program: Command): void {
     .option('--objects <ids>', 'only these objectIds, comma-separated')
     .option('--brokers <brokers>', 'target cluster: host:port[,…] or "uw"/"ipac" (default: config clusters.uw)')
     .option('--topic <name>', 'target topic (default: ztf_<night>_programid<N>_replay)')
+    .option('--allow-any-topic', 'write --topic even if the replay target policy refuses it (nightly, filter output, internal, not in replay.allowedTopics); logged as a warning')
     .option('--partitions <n>', 'partitions of a target topic created here', '16')
     .option('--speed <x>', 'original arrival times (Kafka timestamps), x times faster')
     .option('--rate <n>', 'alerts per second')
@@ -83,8 +85,14 @@ export function registerReplay(program: Command): void {
     .action(async (o: ReplayCliOptions) => {
       const config = commandConfig(o.config);
       if (!/^\d{8}$/.test(o.night)) throw new ZadsError('CONFIG_INVALID', `--night must be YYYYMMDD, not ${JSON.stringify(o.night)}`, { context: { key: 'night' } });
-      const archive = await openArchive({ dataDir: o.data ?? config.dataDir, s3: config.s3 });
       const programid = Number(o.program);
+      const logger = createLogger(config.log.level);
+      // The target policy decides before the archive is opened or any Kafka client exists (exit 2 when refused).
+      const caller = `zads replay --allow-any-topic (user ${process.env.USER ?? process.env.LOGNAME ?? 'unknown'})`;
+      const target = ReplayTargetPolicy.fromConfig(config, logger).resolve({ night: o.night, programid, topic: o.topic, caller, override: o.allowAnyTopic === true });
+      // On the UW cluster replays log in as their own principal (replay.sasl), whom the brokers' ACLs hold to the replay topics.
+      const replayClusterOf = (brokers: string | undefined) => (brokers === 'ipac' ? clusterFrom(config, brokers, 'uw') : replayCluster(config, clusterFrom(config, brokers, 'uw')));
+      const archive = await openArchive({ dataDir: o.data ?? config.dataDir, s3: config.s3 });
       if (!archive.catalogue.night(o.night, programid)) {
         await archive.close();
         throw new ZadsError('INPUT_NOT_FOUND', `night ${o.night} programid ${programid} is not in the archive ${archive.dataDir}`, { context: { night: o.night } });
@@ -99,15 +107,16 @@ export function registerReplay(program: Command): void {
           toJd: o.to === undefined ? undefined : parseTimeBound('--to', o.to),
           objectIds: o.objects?.split(',').map((s) => s.trim()).filter(Boolean),
         },
-        target: clusterFrom(config, o.brokers, 'uw'),
-        topic: o.topic,
+        target: replayClusterOf(o.brokers),
+        topic: target.topic,
+        allowProtectedTopic: target.overridden,
         partitions: Number(o.partitions),
         pacing: pacingOf(o),
         maxAlerts: o.max === undefined ? undefined : Number(o.max),
         thenLive: o.thenLive
-          ? { liveCluster: clusterFrom(config, o.liveBrokers, 'uw'), idleStopMs: o.liveIdleStopMs === undefined ? undefined : Number(o.liveIdleStopMs) }
+          ? { liveCluster: replayClusterOf(o.liveBrokers), idleStopMs: o.liveIdleStopMs === undefined ? undefined : Number(o.liveIdleStopMs) }
           : undefined,
-        logger: createLogger(config.log.level),
+        logger,
       });
       const total = archive.catalogue.countNight(o.night, programid).alerts;
       const progress = createProgress({ label: `replay ${replay.id}`, total: o.thenLive ? undefined : Math.min(total, o.max ? Number(o.max) : total), unit: 'alerts' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_REPLAY_ALLOWED_TOPICS, DEFAULT_REPLAY_TOPIC_TEMPLATE, TOPIC_PATTERN_SYNTAX, protectedTopicRule, topicAllowed, topicFromTemplate } from '../replay/target-rules.ts';
 
 const brokerAddress = z
   .string()
@@ -58,6 +59,50 @@ export const s3Schema = z
   })
   .strict();
 
+function topicPattern() {
+  return z
+    .string()
+    .regex(TOPIC_PATTERN_SYNTAX, 'a topic pattern is 1-249 of A-Z, a-z, 0-9, ".", "_", "-", "*" (any run of those) and {nightTopic} (the replayed night\'s topic)');
+}
+
+/** An example night topic, to check the template and the patterns with. */
+const EXAMPLE_NIGHT_TOPIC = 'ztf_20180819_programid1';
+
+/**
+ * Where replays may write (the replay target policy). Upstream nightly topics, filter outputs and Kafka's
+ * internal topics are refused whatever these say, unless an admin token or `zads replay --allow-any-topic`
+ * overrides it (and the log says who did).
+ */
+export const replaySchema = z
+  .object({
+    /** A replay's topic when the request names none; {nightTopic} stands for the night's topic. Default "{nightTopic}_replay". */
+    topicTemplate: z
+      .string()
+      .regex(/^(?:[A-Za-z0-9._-]|\{nightTopic\}){1,249}$/, 'a topic name of A-Z, a-z, 0-9, ".", "_", "-" in which {nightTopic} stands for the night\'s topic')
+      .default(DEFAULT_REPLAY_TOPIC_TEMPLATE),
+    /**
+     * Topics replays may write: whole-name patterns where "*" stands for any run of topic characters and
+     * {nightTopic} for the replayed night's topic, e.g. ["{nightTopic}_replay", "replay.*"]. A token's
+     * own replayTopics replace these for it. Default ["{nightTopic}_replay"].
+     */
+    allowedTopics: z.array(topicPattern()).min(1).default([...DEFAULT_REPLAY_ALLOWED_TOPICS]),
+    /**
+     * SASL credentials of the replays' own Kafka principal on the UW cluster, in place of clusters.uw.sasl:
+     * with ACLs on the brokers it may write the replay topics only (ops/README.md, "Kafka ACLs").
+     */
+    sasl: saslSchema.optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const example = topicFromTemplate(r.topicTemplate, EXAMPLE_NIGHT_TOPIC);
+    const broken = protectedTopicRule(example);
+    if (broken) {
+      ctx.addIssue({ code: 'custom', path: ['topicTemplate'], message: `names topics like ${example}, which no replay may write: ${broken.reason}` });
+    } else if (!topicAllowed(example, r.allowedTopics, EXAMPLE_NIGHT_TOPIC)) {
+      ctx.addIssue({ code: 'custom', path: ['topicTemplate'], message: `names topics like ${example}, which replay.allowedTopics (${r.allowedTopics.join(', ')}) does not allow` });
+    }
+  });
+
 /** One bearer token of the HTTP API. Only its SHA-256 is kept, never the token itself. */
 export const apiTokenSchema = z
   .object({
@@ -67,6 +112,11 @@ export const apiTokenSchema = z
     sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 of the token, 64 hex digits (printf %s "$TOKEN" | sha256sum)'),
     /** What it may do: "read" (reads, when publicReads is off), "replay" (start and steer replays), "admin" (everything). */
     roles: z.array(z.enum(['read', 'replay', 'admin'])).min(1),
+    /**
+     * Topics this token's replays may write, replacing replay.allowedTopics for it (e.g. ["fink_*"]):
+     * patterns as in replay.allowedTopics. Default: replay.allowedTopics.
+     */
+    replayTopics: z.array(topicPattern()).min(1).optional(),
   })
   .strict();
 
@@ -79,7 +129,15 @@ export const apiSchema = z
     /** Reads (downloads, queries) need no token; when false they need a token with the "read" role. */
     publicReads: z.boolean().default(true),
     /** Bearer tokens for replay control and (with publicReads off) reads. */
-    tokens: z.array(apiTokenSchema).default([]),
+    tokens: z
+      .array(apiTokenSchema)
+      .superRefine((tokens, ctx) => {
+        // A token's name stands for it in logs, rate limits, roles and the replay target policy.
+        tokens.forEach((t, i) => {
+          if (tokens.findIndex((o) => o.name === t.name) < i) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `token name "${t.name}" is used twice; names must differ` });
+        });
+      })
+      .default([]),
     /** Largest cone search radius, in degrees. */
     maxConeRadiusDeg: z.number().positive().max(10).default(1),
     /** Most alerts in one page of /v1/alerts or one cone search answer. */
@@ -136,6 +194,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Where replays may write, and the replays' own Kafka credentials. */
+    replay: replaySchema.prefault({}),
     /** The HTTP API (`zads serve`). */
     api: apiSchema.prefault({}),
     /** S3 store for closed nights; absent means local storage only. */
@@ -152,3 +212,4 @@ export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type S3Config = z.infer<typeof s3Schema>;
 export type ApiConfig = z.infer<typeof apiSchema>;
 export type ApiToken = z.infer<typeof apiTokenSchema>;
+export type ReplayConfig = z.infer<typeof replaySchema>;

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
+import { kafkaAuthorizationError } from './errors-authz.ts';
 
 /*
  * The one place that reads librdkafka's errors. The client reports each failure with a numeric `code`
@@ -101,12 +102,8 @@ export function kafkaError(err: unknown, ctx: KafkaErrorContext): ZadsError {
     );
   }
   if (code !== undefined && AUTHZ.has(code)) {
-    const user = ctx.cluster?.sasl?.username;
-    return make(
-      'KAFKA_AUTH',
-      `Kafka refused to ${ctx.doing}${ctx.topic ? ` (topic ${ctx.topic})` : ''}${where}: ${reason}. ` +
-        `The principal ${user ? `User:${user} ` : ''}lacks an ACL for it; an operator grants it with kafka-acls.sh (see ops/README.md).`,
-    );
+    const refused = kafkaAuthorizationError(err, { ...(ctx.topic ? { topic: ctx.topic } : {}), user: ctx.cluster?.sasl?.username, brokers: ctx.cluster?.brokers });
+    if (refused) return refused;
   }
   if (code !== undefined && TOPIC_MISSING.has(code)) {
     return make('KAFKA_TOPIC_MISSING', `cannot ${ctx.doing}: topic ${ctx.topic ?? ''} does not exist${where} (${reason})`.replace('topic  does', 'the topic does'));

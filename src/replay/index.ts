@@ -4,3 +4,7 @@ export { defaultReplayTopic } from './options.ts';
 export type { Pacing, ReplayOptions, ReplaySelection } from './options.ts';
 export { Pacer } from './pacer.ts';
 export { jdToMs } from './source.ts';
+export { ReplayTargetPolicy, checkReplayTarget, replayCluster, OVERRIDE_HINT } from './target-policy.ts';
+export type { ReplayTargetPolicyOptions, TargetDecision, TargetPolicyView, TargetRequest } from './target-policy.ts';
+export { protectedTopicRule } from './target-rules.ts';
+export type { TargetRule } from './target-rules.ts';

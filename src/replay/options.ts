@@ -35,6 +35,11 @@ export interface ReplayOptions {
   target: ClusterConfig;
   /** Topic written to; default `<night topic>_replay`. Created if missing. */
   topic?: string;
+  /**
+   * Write the topic even if it is protected (upstream nightly, filter output, internal): set only from a
+   * ReplayTargetPolicy decision made by an explicit, logged override. Default false.
+   */
+  allowProtectedTopic?: boolean;
   /** Partitions of a target topic created here. Default 16. */
   partitions?: number;
   pacing?: Pacing;

@@ -1,6 +1,7 @@
 import { decodePayload } from '../alert/index.ts';
 import { openNightReader } from '../archive/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
+import { kafkaAuthorizationError } from '../kafka/errors-authz.ts';
 import { Backoff, ConsumeLoop, DEFAULT_NIGHT_PARTITIONS, TransactionalProducer, createKafka, ensureTopic, kafkaError, nightTopicName } from '../kafka/index.ts';
 import type { Admin, Consumer, InputBatch, KafkaClient } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
@@ -13,6 +14,7 @@ import { checkPacing, checkReplayId, defaultReplayTopic } from './options.ts';
 import type { Pacing, ReplayOptions } from './options.ts';
 import { Pacer } from './pacer.ts';
 import { archivedItems, handOffPositions } from './source.ts';
+import { checkReplayTarget } from './target-policy.ts';
 
 interface Outgoing {
   key: string | Buffer | null;
@@ -59,6 +61,7 @@ export class Replay {
     this.id = checkReplayId(options.id);
     this.#pacing = checkPacing(options.pacing ?? { mode: 'max' });
     this.topic = options.topic ?? defaultReplayTopic(options.selection.night, options.selection.programid);
+    checkReplayTarget(this.topic, options.allowProtectedTopic); // target policy, defence in depth: before any Kafka client
     this.#log = options.logger?.child({ component: 'replay', replay: this.id });
     this.#kafka = createKafka(options.target, options.logger, `replay-${this.id}`);
     this.#admin = this.#kafka.admin();
@@ -143,7 +146,8 @@ export class Replay {
       await this.#flush([]);
       this.#state = this.#cancelled ? 'cancelled' : 'done';
     } catch (err) {
-      const e = toZadsError(err);
+      // A broker's ACL refusal (either Kafka client) becomes KAFKA_NOT_AUTHORIZED, never a silent or vague failure.
+      const e = toZadsError(kafkaAuthorizationError(err, { topic: this.topic, user: this.#o.target.sasl?.username, brokers: this.#o.target.brokers }) ?? err);
       this.#state = 'failed';
       this.#error = e.message;
       this.#errorCode = e.code;

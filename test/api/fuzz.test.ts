@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplayRegistry, hashToken } from '../../src/api/index.ts';
 import { openArchive } from '../../src/archive/index.ts';
+import { ReplayTargetPolicy } from '../../src/replay/index.ts';
 import type { Archive } from '../../src/archive/index.ts';
 import { deleteTopics } from '../../src/kafka/index.ts';
 import { caseRandom, fuzzSeed, randomText } from '../helpers/fuzz.ts';
@@ -171,7 +172,7 @@ describe(`HTTP API fuzz (seed ${SEED})`, () => {
   beforeAll(async () => {
     data = await buildArchive();
     replayArchive = await openArchive({ dataDir: data.dataDir });
-    replays = new ReplayRegistry({ archive: replayArchive, target: cluster(UW_BROKERS), maxActive: 64 });
+    replays = new ReplayRegistry({ archive: replayArchive, target: cluster(UW_BROKERS), policy: new ReplayTargetPolicy({ allowedTopics: ['{nightTopic}_replay', 'zads-test-*'] }), maxActive: 64 });
     // No rate limit on the first server, so every case reaches its route; a tight one on the second, so the
     // limiter meets the fuzzed tokens and addresses too (its 429 is an answer like any other).
     open = await startApi(data.dataDir, { replays, config: { tokens: TOKENS, rateLimit: { windowSeconds: 60, maxRequests: 0 } } });

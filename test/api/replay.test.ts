@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplayRegistry, hashToken } from '../../src/api/index.ts';
 import type { ReplayView } from '../../src/api/index.ts';
 import { openArchive } from '../../src/archive/index.ts';
+import { ReplayTargetPolicy } from '../../src/replay/index.ts';
 import type { Archive } from '../../src/archive/index.ts';
 import { deleteTopics } from '../../src/kafka/index.ts';
 import { cluster, kafkaFor, readTopic } from '../helpers/kafka.ts';
@@ -23,7 +24,7 @@ describe('replay control over HTTP against the real "uw" broker', () => {
   beforeAll(async () => {
     data = await buildArchive();
     archive = await openArchive({ dataDir: data.dataDir });
-    const replays = new ReplayRegistry({ archive, target: cluster(UW_BROKERS), maxActive: 1 });
+    const replays = new ReplayRegistry({ archive, target: cluster(UW_BROKERS), policy: new ReplayTargetPolicy({ allowedTopics: ['{nightTopic}_replay', 'zads-test-*'] }), maxActive: 1 });
     api = await startApi(data.dataDir, { replays, config: { tokens: [{ name: 'ops', sha256: hashToken(TOKEN), roles: ['replay'] }] } });
   });
 

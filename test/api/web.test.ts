@@ -77,6 +77,7 @@ describe('web pages in headless Chromium, served by `zads serve` over the real s
       configFile,
       JSON.stringify({
         clusters: { uw: { brokers: UW_BROKERS } },
+        replay: { allowedTopics: ['{nightTopic}_replay', 'zads-test-*'] },
         api: { tokens: [{ name: 'web-tester', sha256: createHash('sha256').update(TOKEN).digest('hex'), roles: ['replay'] }] },
       }),
     );
@@ -233,6 +234,18 @@ describe('web pages in headless Chromium, served by `zads serve` over the real s
     await expect.poll(() => page.locator('#message').innerText(), { timeout: 10_000 }).toContain('unknown bearer token');
 
     await page.fill('input[name=token]', TOKEN);
+    // Once it has a token, the topic field says which topics the token may write, and what is always refused.
+    await page.dispatchEvent('input[name=token]', 'change');
+    await expect.poll(() => page.locator('#topic-rule').getAttribute('data-allowed'), { timeout: 10_000 }).toBe('{nightTopic}_replay zads-test-*');
+    const rule = await page.locator('#topic-rule').innerText();
+    expect(rule).toContain(`this token may write (the server's list): ztf_${NIGHT}_programid1_replay, zads-test-*`);
+    expect(rule).toContain('Always refused: ztf_YYYYMMDD_programidN (upstream-nightly-topic)');
+    expect(await page.locator('input[name=topic]').getAttribute('placeholder')).toBe(`ztf_${NIGHT}_programid1_replay`);
+    // A topic the policy refuses is refused with the API's words, naming the topic and the rule.
+    await page.fill('input[name=topic]', `ztf_${NIGHT}_programid1`);
+    await page.click('#start-button');
+    await expect.poll(() => page.locator('#message').innerText(), { timeout: 10_000 }).toContain(`replay topic "ztf_${NIGHT}_programid1" refused (rule upstream-nightly-topic)`);
+    await page.fill('input[name=topic]', topic);
     await page.click('#start-button');
     await page.waitForSelector('#progress:not([hidden])');
     expect(await page.locator('#replay-total').innerText()).toBe('30');

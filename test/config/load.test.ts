@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,5 +45,8 @@ describe('configuration', () => {
     expect(c.clusters.uw.brokers).toHaveLength(3);
     expect(c.s3?.bucket).toBe('ztf-alert-archive');
     expect(c.api.tokens[0]?.roles).toEqual(['replay']);
+    // Replays under the prefix that ops/kafka-acls-replay.sh grants the replay principal by default.
+    expect(c.replay).toMatchObject({ topicTemplate: 'replay_{nightTopic}', allowedTopics: ['replay_*'], sasl: { username: 'zads-replay' } });
+    expect(readFileSync(new URL('../../ops/kafka-acls-replay.sh', import.meta.url), 'utf8')).toContain('PREFIX="${ZADS_REPLAY_TOPIC_PREFIX:-replay_}"');
   });
 });

@@ -37,8 +37,15 @@ export interface SecureKafka {
   username: string;
   password: string;
   dir: string;
-  /** The `clusters.<name>` entry of a zads config file for this broker (overrides merged in). */
-  clusterConfig(overrides?: { password?: string; caFile?: string | null }): Record<string, unknown>;
+  /** The PLAINTEXT inter-broker listener on 127.0.0.1: its principal (ANONYMOUS) is a super user. */
+  internalBootstrap: string;
+  /**
+   * The `clusters.<name>` entry of a zads config file for this broker (overrides merged in); `username`
+   * with `password` logs in as one of `users` instead of the admin.
+   */
+  clusterConfig(overrides?: { username?: string; password?: string; caFile?: string | null }): Record<string, unknown>;
+  /** Runs `bash ops/<script> --bootstrap-server <internal listener> …args` (e.g. kafka-acls-replay.sh) as a super user. */
+  opsScript(script: string, args?: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +55,13 @@ export interface SecureKafkaOptions {
   username?: string;
   password?: string;
   startTimeoutMs?: number;
+  /**
+   * Run Kafka's StandardAuthorizer: the admin user and the PLAINTEXT inter-broker and controller
+   * listeners (ANONYMOUS) are super users; every other user can do only what ACLs allow.
+   */
+  authorizer?: boolean;
+  /** More SCRAM-SHA-512 users, written with the admin when the storage is formatted. */
+  users?: readonly { username: string; password: string }[];
 }
 
 function java(): string {
@@ -103,8 +117,16 @@ async function brokerKeystore(ca: TestCa, dir: string, password: string): Promis
   return p12;
 }
 
-function serverProperties(o: { dir: string; port: number; internalPort: number; controllerPort: number; keystore: string; storePassword: string }): string {
+function serverProperties(o: { dir: string; port: number; internalPort: number; controllerPort: number; keystore: string; storePassword: string; superUser?: string }): string {
+  // As ops/config/kafka-authorizer.properties, with this broker's own super users.
+  const authorizer = o.superUser
+    ? `authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:${o.superUser};User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
+`
+    : '';
   return `# written by test/helpers/secure-kafka.ts
+${authorizer}
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${o.controllerPort}
@@ -177,18 +199,20 @@ export async function startSecureKafka(options: SecureKafkaOptions = {}): Promis
   const classpath = `${kafkaLibs()}/*`;
   const properties = join(dir, 'server.properties');
   let port: number;
+  let internal: number;
   try {
     const [client, internalPort, controllerPort] = [await freePort(), await freePort(), await freePort()];
     port = client!;
     mkdirSync(join(dir, 'data'));
     const keystore = await brokerKeystore(ca, dir, storePassword);
-    writeFileSync(properties, serverProperties({ dir, port, internalPort: internalPort!, controllerPort: controllerPort!, keystore, storePassword }));
+    internal = internalPort!;
+    writeFileSync(properties, serverProperties({ dir, port, internalPort: internalPort!, controllerPort: controllerPort!, keystore, storePassword, superUser: options.authorizer ? username : undefined }));
     // As Kafka's own Uuid.randomUuid: an id starting with "-" would be read as an option by StorageTool.
     let clusterId = randomBytes(16).toString('base64url');
     while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     const log4j = `-Dlog4j.configuration=file:${join(REPO_ROOT, 'ops', 'config', 'tools-log4j.properties')}`;
-    const scram = `SCRAM-SHA-512=[name=${username},password=${password}]`;
-    await run(java(), ['-Xmx256m', log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--add-scram', scram]);
+    const scram = [{ username, password }, ...(options.users ?? [])].flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]);
+    await run(java(), ['-Xmx256m', log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, ...scram]);
   } catch (err) {
     removeFiles();
     throw err;
@@ -238,19 +262,27 @@ export async function startSecureKafka(options: SecureKafkaOptions = {}): Promis
   }
 
   const brokers = [`127.0.0.1:${port}`];
+  const internalBootstrap = `127.0.0.1:${internal}`;
   return {
     brokers,
     caFile: ca.caFile,
     username,
     password,
     dir,
+    internalBootstrap,
     clusterConfig(overrides = {}) {
       const caFile = overrides.caFile === undefined ? ca.caFile : overrides.caFile;
       return {
         brokers,
         tls: caFile === null ? {} : { caFile },
-        sasl: { mechanism: 'scram-sha-512', username, password: overrides.password ?? password },
+        sasl: { mechanism: 'scram-sha-512', username: overrides.username ?? username, password: overrides.password ?? password },
       };
+    },
+    opsScript(script, args = [], env = {}) {
+      return run('bash', [join(REPO_ROOT, 'ops', script), '--bootstrap-server', internalBootstrap, ...args], {
+        env: { ...process.env, ZADS_TOOLS_HEAP: '-Xmx256m', ...env },
+        timeout: 180_000,
+      });
     },
     stop,
   };

@@ -128,6 +128,21 @@ export function componentSchemas(): Record<string, unknown> {
         startedAt: { type: 'string', format: 'date-time' },
       },
     },
+    ReplayPolicy: {
+      type: 'object',
+      description: 'Where the calling token\'s replays may write.',
+      properties: {
+        topicTemplate: { type: 'string', description: 'The topic of a replay that names none; {nightTopic} stands for ztf_<night>_programid<N>.' },
+        allowedTopics: { type: 'array', items: str, description: 'Patterns of the topics this token may write: "*" is any run of topic characters, {nightTopic} the replayed night\'s topic.' },
+        source: { enum: ['token', 'config'], description: 'token: the token\'s own replayTopics; config: replay.allowedTopics.' },
+        refused: {
+          type: 'array',
+          description: 'Topics refused whatever the patterns say (rule names as in REPLAY_TOPIC_REFUSED messages).',
+          items: { type: 'object', properties: { rule: { enum: ['upstream-nightly-topic', 'filter-output-topic', 'internal-topic'] }, topics: str } },
+        },
+        override: { type: 'string', description: 'Who may override the policy, and how.' },
+      },
+    },
     ReplayList: { type: 'object', properties: { count: int, replays: { type: 'array', items: { $ref: '#/components/schemas/Replay' } } } },
     Health: { type: 'object', properties: { status: { enum: ['ok', 'unavailable'] }, catalogue: str, s3: str, uptimeSeconds: int } },
   };

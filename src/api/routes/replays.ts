@@ -4,6 +4,7 @@ import { ApiError } from '../errors.ts';
 import { errors, jsonOf, ref } from '../openapi/common.ts';
 import { replayRequestSchema } from '../replay-request.ts';
 import type { ReplayRegistry } from '../replays.ts';
+import { hasAdminRole } from './replay-policy.ts';
 import { route } from '../route.ts';
 import type { AnyRoute } from '../route.ts';
 
@@ -49,9 +50,10 @@ export function replayRoutes(ctx: ApiContext): AnyRoute[] {
         '201': { description: 'Started; Location names the replay.', content: jsonOf(ref('Replay')) },
         ...AUTH_ERRORS,
         ...errors(400, 404, 409, 413, 415, 429, 503),
+        '403': { description: 'The token lacks the role, or the replay target policy refuses the topic (code REPLAY_TOPIC_REFUSED; the message names the topic and the rule; GET /v1/replay-policy shows what the token may write).', content: jsonOf(ref('Error')) },
       },
       handle({ body, caller }, _req, res) {
-        const view = registry().start(body, caller);
+        const view = registry().start(body, caller, { admin: hasAdminRole(ctx, caller) });
         res.status(201).location(`/v1/replays/${encodeURIComponent(view.id)}`).json(view);
       },
     }),

@@ -1,5 +1,6 @@
 import type { Logger } from '../../log.ts';
 import { ZadsError } from '../../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
 import type { Consumer, KafkaClient, Message, Producer, RdKafkaConfig } from '../client.ts';
 import { isFenced, kafkaError } from '../errors.ts';
 
@@ -33,6 +34,9 @@ export interface TransactionalProducerOptions {
   logger?: Logger;
   rdkafka?: RdKafkaConfig;
 }
+
+/** Failures no retry can mend. */
+const FINAL = new Set<ErrorCode>(['KAFKA_AUTH', 'KAFKA_NOT_AUTHORIZED', 'KAFKA_TLS', 'KAFKA_FENCED']);
 
 /** The longest one transaction's send + commit may take before it counts as failed, in ms. */
 const COMMIT_TIMEOUT_MS = 60_000;
@@ -111,6 +115,9 @@ export class TransactionalProducer {
       const error = kafkaError(err, { cluster: this.#o.kafka.cluster, doing: stage, who: this.#o.who, ...(topic ? { topic } : {}) });
       if (isFenced(err)) throw error;
       await this.#recover(producer, err);
+      // Refused logins and ACLs stay refused: say so and stop. Anything else ended with the transaction
+      // aborted (or the producer replaced), so the caller may go back to its committed position and retry.
+      if (FINAL.has(error.code)) throw error;
       throw error.retriable ? error : new ZadsError(error.code === 'INTERNAL' ? 'SERVICE_UNAVAILABLE' : error.code, error.message, { cause: err, context: error.context, retriable: true });
     }
   }

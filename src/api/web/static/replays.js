@@ -29,6 +29,30 @@ async function loadNights() {
   );
 }
 
+/** The replay target policy for the token: which topics the topic field may name. */
+async function loadPolicy() {
+  if (!token()) return;
+  try {
+    const policy = await api('/v1/replay-policy', { token: token() });
+    const [night, programid] = (form.elements.namedItem('night').value || '/').split('/');
+    const nightTopic = night ? `ztf_${night}_programid${programid}` : '{nightTopic}';
+    const shown = (p) => p.replaceAll('{nightTopic}', nightTopic);
+    form.elements.namedItem('topic').placeholder = shown(policy.topicTemplate);
+    $('topic-rule').dataset.allowed = policy.allowedTopics.join(' ');
+    $('topic-rule').replaceChildren(
+      'Topic: empty for ',
+      el('code', {}, shown(policy.topicTemplate)),
+      `; this token may write ${policy.source === 'token' ? '(its own list)' : '(the server\'s list)'}: `,
+      ...policy.allowedTopics.flatMap((p, i) => [i > 0 ? ', ' : '', el('code', {}, shown(p))]),
+      ' ("*" is any run of letters, digits, ".", "_", "-"). Always refused: ',
+      ...policy.refused.flatMap((r, i) => [i > 0 ? ', ' : '', el('code', {}, r.topics), ` (${r.rule})`]),
+      `. ${policy.override[0].toUpperCase()}${policy.override.slice(1)}.`,
+    );
+  } catch (err) {
+    showError($('topic-rule'), err);
+  }
+}
+
 async function loadList() {
   if (!token()) return;
   try {
@@ -189,6 +213,7 @@ function field(name) {
   return form.elements.namedItem(name).value.trim();
 }
 
-form.elements.namedItem('token').addEventListener('change', loadList);
+form.elements.namedItem('token').addEventListener('change', () => Promise.all([loadList(), loadPolicy()]));
+form.elements.namedItem('night').addEventListener('change', loadPolicy);
 await loadNights();
-await loadList();
+await Promise.all([loadList(), loadPolicy()]);
