@@ -140,6 +140,19 @@ export const configSchema = z
     api: apiSchema.prefault({}),
     /** S3 store for closed nights; absent means local storage only. */
     s3: s3Schema.optional(),
+    /** Python filter plug-ins (`zads filter --filter my_filter.py`, replays through them). */
+    python: z
+      .object({
+        /**
+         * The Python interpreter that runs them, with fastavro installed. Default: the project's virtual
+         * environment, `<package>/.venv/bin/python`, which `bash ops/python-env.sh` makes.
+         */
+        interpreter: z.string().min(1).optional(),
+        /** Host processes judging side by side. Default: the number of cores (at least 2). */
+        workers: z.number().int().min(1).max(256).optional(),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
