@@ -107,6 +107,11 @@ export const apiSchema = z
     corsOrigins: z
       .array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin is scheme://host[:port], e.g. https://broker.example.org')]))
       .default([]),
+    /**
+     * Folder of filter modules (.ts, .js, .py) that `POST /v1/replays` may name in `filters` by file name.
+     * Absent: replay requests may use the predefined filters only (a module is code run on this server).
+     */
+    filterDir: z.string().min(1).optional(),
     /** Serve the web pages (nights, objects, search, replays) next to the API. */
     webPages: z.boolean().default(true),
   })

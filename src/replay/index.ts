@@ -4,3 +4,5 @@ export { defaultReplayTopic } from './options.ts';
 export type { Pacing, ReplayOptions, ReplaySelection } from './options.ts';
 export { Pacer } from './pacer.ts';
 export { jdToMs } from './source.ts';
+export { DEFAULT_FILTER_WINDOW, ReplayFilterCounts, archivedAlerts, filteredAlerts } from './filtered-source.ts';
+export type { ReplayFilterReport, SourcedAlert } from './filtered-source.ts';

@@ -13,6 +13,7 @@ import { checkPacing, checkReplayId, defaultReplayTopic } from './options.ts';
 import type { Pacing, ReplayOptions } from './options.ts';
 import { Pacer } from './pacer.ts';
 import { archivedItems, handOffPositions } from './source.ts';
+import { ReplayFilterCounts, archivedAlerts, filteredAlerts } from './filtered-source.ts';
 
 interface Outgoing {
   key: string | Buffer | null;
@@ -51,6 +52,7 @@ export class Replay {
   #cancelled = false;
   #liveConsumer: Consumer | undefined;
   #run: Promise<ReplayReport> | undefined;
+  readonly #filter: ReplayFilterCounts | undefined;
 
   constructor(options: ReplayOptions) {
     this.#o = options;
@@ -58,6 +60,7 @@ export class Replay {
     this.#pacing = checkPacing(options.pacing ?? { mode: 'max' });
     this.topic = options.topic ?? defaultReplayTopic(options.selection.night, options.selection.programid);
     this.#log = options.logger?.child({ component: 'replay', replay: this.id });
+    this.#filter = options.filter ? new ReplayFilterCounts(options.filter) : undefined;
     this.#kafka = createKafka(options.target, options.logger, `replay-${this.id}`);
     this.#admin = this.#kafka.admin();
     this.#producer = this.#kafka.producer({
@@ -78,7 +81,8 @@ export class Replay {
   }
 
   status(): ReplayReport {
-    return this.#measure.report({ id: this.id, topic: this.topic, state: this.#state, requestedRate: this.#requestedRate(), error: this.#error, sentBefore: this.#sentBefore });
+    const report = this.#measure.report({ id: this.id, topic: this.topic, state: this.#state, requestedRate: this.#requestedRate(), error: this.#error, sentBefore: this.#sentBefore });
+    return this.#filter ? { ...report, filter: this.#filter.report() } : report;
   }
 
   pause(): void {
@@ -173,7 +177,9 @@ export class Replay {
     // Local segments while the night has a local copy, S3 range reads once it is pruned to S3.
     const reader = await openNightReader(archive, { night: selection.night, programid: selection.programid });
     try {
-      for (const item of archivedItems(archive, selection, this.#cp.cursor ?? undefined, handOff)) {
+      const items = archivedItems(archive, selection, this.#cp.cursor ?? undefined, handOff);
+      const all = archivedAlerts(items, (item) => reader.alertBytes(item));
+      for await (const { item, value } of this.#filter ? filteredAlerts(all, this.#filter) : all) {
         await this.#gate();
         if (this.#cancelled || this.#cp.sent + batch.length >= (this.#o.maxAlerts ?? Infinity)) break;
         const dueMs = pacer.dueAt(index, item.jd, item.arrivalMs);
@@ -187,7 +193,6 @@ export class Replay {
           const left = dueMs - Date.now();
           if (left > 0) await sleep(left);
         }
-        const value = await reader.alertBytes(item);
         batch.push({
           key: item.objectId,
           value,
@@ -259,6 +264,10 @@ export class Replay {
             if (this.#cp.sent + out.length >= (this.#o.maxAlerts ?? Infinity)) break;
             await this.#gate();
             const value = m.value ?? Buffer.alloc(0);
+            if (this.#filter && !(await this.#filter.passes(value, { topic, partition: p, offset: m.offset }))) {
+              last = offset;
+              continue;
+            }
             const candid = await decodePayload(value).then((d) => d[0]?.alert.candid.toString() ?? '', () => '');
             const dueMs = pacer.dueAt(index++, 0, Number(m.timestamp));
             const wait = dueMs - Date.now();

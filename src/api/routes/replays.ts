@@ -50,8 +50,8 @@ export function replayRoutes(ctx: ApiContext): AnyRoute[] {
         ...AUTH_ERRORS,
         ...errors(400, 404, 409, 413, 415, 429, 503),
       },
-      handle({ body, caller }, _req, res) {
-        const view = registry().start(body, caller);
+      async handle({ body, caller }, _req, res) {
+        const view = await registry().start(body, caller);
         res.status(201).location(`/v1/replays/${encodeURIComponent(view.id)}`).json(view);
       },
     }),
