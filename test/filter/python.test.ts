@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createJudge, isUndecodable } from '../../src/filter/index.ts';
+import { readInputs } from '../../src/alert/index.ts';
+import { createJudge, isUndecodable, runBatch } from '../../src/filter/index.ts';
 import { PythonJudge } from '../../src/filter/python/python-judge.ts';
-import { BROKEN_FILE, TRAILING_GARBAGE_FILE } from '../helpers/data.ts';
+import { BROKEN_FILE, SAMPLE_TARBALL, TRAILING_GARBAGE_FILE } from '../helpers/data.ts';
 import { venvPython } from '../helpers/python.ts';
 import { fixture, tarballAlerts } from './helpers.ts';
 import type { SampleAlert } from './helpers.ts';
@@ -136,4 +137,21 @@ describe('Python filters judge real alerts, each call contained', () => {
     }
   });
 
+});
+
+describe('the README Python example filter', () => {
+  it('is the module the README shows, and runs on the real sample tarball as its TypeScript twin does', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`\`\`\`python\n${readFileSync(py('new_transient.py'), 'utf8')}\`\`\``);
+    const judge = await createJudge([py('new_transient.py'), fixture('new-transient.ts')], { python: { python: venvPython(), workers: 2 } });
+    try {
+      const report = await runBatch({ judge, inputs: readInputs([SAMPLE_TARBALL]), sink: { pass: () => undefined } });
+      expect(report.filters.map((f) => f.name)).toEqual(['new-transient-py', 'new-transient']);
+      expect(report.passed['new-transient-py']).toBe(report.passed['new-transient']);
+      expect(report.passed['new-transient-py']).toBeGreaterThan(0);
+      expect(report.filters[0]).toMatchObject({ tested: 30, errors: 0, timeouts: 0 });
+    } finally {
+      await judge.close();
+    }
+  });
 });
