@@ -40,8 +40,10 @@ export class HostProcess {
   #partial = '';
   #events: HostEvents | undefined;
   #exited = false;
-  /** The batch being judged, if any. */
-  batch: { id: number; itemIds: number[] } | undefined;
+  /** Batches sent and not yet answered, by id, with their items' ids (the host answers them in order). */
+  readonly batches = new Map<number, number[]>();
+  /** It holds a suspect item (see PythonJudge): nothing else is sent to it until it answers. */
+  exclusive = false;
   /** When the host last said anything (a beat, verdicts), ms since the epoch. */
   lastHeardMs = Date.now();
   /** Set once the host is being replaced: nothing more is sent to it. */
@@ -163,9 +165,12 @@ export class HostProcess {
   }
 
   send(batchId: number, items: readonly WireItem[]): void {
-    this.batch = { id: batchId, itemIds: items.map((i) => i.id) };
-    this.lastHeardMs = Date.now();
-    this.proc.stdin.write(encodeBatch(batchId, items));
+    if (this.batches.size === 0) this.lastHeardMs = Date.now();
+    this.batches.set(batchId, items.map((i) => i.id));
+    const stdin = this.proc.stdin;
+    stdin.cork();
+    for (const part of encodeBatch(batchId, items)) stdin.write(part);
+    process.nextTick(() => stdin.uncork());
   }
 
   /** Ends the process now (SIGKILL: a filter may be stuck where nothing else reaches it). */

@@ -11,6 +11,7 @@ stdin/stdout) is described in protocol.ts. print() in a filter goes to stderr, n
 """
 
 import ast
+import fcntl
 import importlib.util
 import inspect
 import io
@@ -58,6 +59,12 @@ class LoadError(Exception):
 # --- the protocol channel: the original fds 0 and 1, taken away from the filters -----------------------
 def take_channel():
     """Keeps fds 0/1 for the protocol and gives the filters /dev/null as stdin and stderr as stdout."""
+    for fd in (0, 1):
+        try:
+            # Bigger pipes (Linux F_SETPIPE_SZ, up to pipe-max-size): a batch crosses in fewer wake-ups.
+            fcntl.fcntl(fd, 1031, 1 << 20)
+        except OSError:
+            pass
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
     proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -83,14 +90,15 @@ class Channel:
                 view = view[n:]
 
     def read_exactly(self, n):
-        chunks, left = [], n
-        while left > 0:
-            chunk = self.fin.read(left)
-            if not chunk:
+        # Into one buffer: a batch of alerts is megabytes, arriving a pipe-full at a time.
+        buf = bytearray(n)
+        view, got = memoryview(buf), 0
+        while got < n:
+            k = self.fin.readinto(view[got:])
+            if not k:
                 return None
-            chunks.append(chunk)
-            left -= len(chunk)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            got += k
+        return buf
 
     def receive(self):
         head = self.read_exactly(4)
@@ -208,7 +216,8 @@ class Schemas:
         if buf[:4] != MAGIC:
             raise Undecodable("ALERT_NOT_CONTAINER", "not an Avro container file: starts with %r, expected \"Obj\\x01\"" % bytes(buf[:4]))
         last = self.last_header
-        if last is not None and buf[: last[0]] == last[1]:
+        # bytes == bytes is a memcmp; a memoryview compared with bytes goes item by item.
+        if last is not None and bytes(buf[: last[0]]) == last[1]:
             return last[2], last[3], last[0]
         pos, meta = 4, {}
         while True:
@@ -233,7 +242,9 @@ class Schemas:
         schema = self.by_text.get(text)
         if schema is None:
             try:
-                schema = parse_schema(json.loads(text), _write_hint=False)
+                # Parsed with fastavro's hint (the default): schemaless_reader then takes it as parsed, not
+                # parsing it again on every record (3.5x slower).
+                schema = parse_schema(json.loads(text))
             except Exception as e:  # noqa: BLE001 - any failure to parse is a bad schema
                 raise Undecodable("SCHEMA_INVALID", "the embedded writer schema does not parse: %s" % e)
             if len(self.by_text) > 64:
@@ -420,8 +431,8 @@ def main(argv):
         frame = channel.receive()
         if frame is None:
             return 0  # the runner closed our stdin: done
-        if frame[:1] != b"J":
-            sys.stderr.write("zads python host: unknown frame %r\n" % frame[:1])
+        if frame[0] != 0x4A:  # "J"
+            sys.stderr.write("zads python host: unknown frame %r\n" % bytes(frame[:1]))
             return 3
         batch_id, count = struct.unpack_from("<II", frame, 1)
         pos = 9

@@ -38,7 +38,7 @@ export interface PythonJudgeOptions extends FilterTallyOptions {
   hangMs?: number;
   /** Base of relative module paths. Default the process's working folder. */
   cwd?: string;
-  /** Most items sent to a host in one round trip. Default 256. */
+  /** Most items sent to a host in one round trip. Default 64. */
   maxBatchItems?: number;
   /** Most item bytes sent to a host in one round trip, in bytes. Default 16 MiB. */
   maxBatchBytes?: number;
@@ -46,7 +46,12 @@ export interface PythonJudgeOptions extends FilterTallyOptions {
   startTimeoutMs?: number;
 }
 
-export const DEFAULT_PYTHON_BATCH_ITEMS = 256;
+export const DEFAULT_PYTHON_BATCH_ITEMS = 64;
+/**
+ * Batches a host holds at once: while it judges one, the next is already in its pipe, so it never
+ * waits on the round trip.
+ */
+const BATCHES_IN_FLIGHT = 2;
 export const DEFAULT_PYTHON_BATCH_BYTES = 16 * 1024 * 1024;
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 /** Host processes one item may take down with it (crashes whose culprit is unknown) before it is given up. */
@@ -221,23 +226,35 @@ export class PythonJudge implements Judge {
 
   #flush(): void {
     if (this.#closing) return;
-    const idle = [...this.#hosts].filter((h) => !h.batch && !h.retired);
+    // Free slots, the emptiest hosts first: one slot per batch a host could still take.
+    const hosts = [...this.#hosts].filter((h) => !h.retired && !h.exclusive && h.batches.size < BATCHES_IN_FLIGHT);
+    const idle = hosts.flatMap((h) => Array.from({ length: BATCHES_IN_FLIGHT - h.batches.size }, () => h));
+    idle.sort((a, b) => a.batches.size - b.batches.size);
     for (let k = 0; k < idle.length && this.#queue.length > 0; k++) {
-      const share = Math.min(this.#maxItems, Math.ceil(this.#queue.length / (idle.length - k)));
+      const host = idle[k]!;
+      if (host.exclusive || host.batches.size >= BATCHES_IN_FLIGHT) continue;
       const items: WireItem[] = [];
+      if (this.#queue[0]!.suspect) {
+        // A suspect goes alone to a host holding nothing else: if it kills the host, it alone is blamed.
+        if (host.batches.size > 0) continue;
+        const p = this.#queue.shift()!;
+        items.push({ id: p.id, skip: p.skip, candid: p.candid, bytes: p.bytes });
+        host.exclusive = true;
+      }
+      const share = Math.min(this.#maxItems, Math.ceil(this.#queue.length / (idle.length - k)));
+      const alone = items.length > 0;
       let bytes = 0;
-      while (this.#queue.length > 0 && items.length < share) {
+      while (!alone && this.#queue.length > 0) {
         const p = this.#queue[0]!;
-        if (p.suspect && items.length > 0) break; // a suspect goes alone
-        if (items.length > 0 && bytes + p.bytes.length > this.#maxBytes) break;
+        if (p.suspect || (bytes > 0 && (bytes + p.bytes.length > this.#maxBytes || items.length >= share))) break;
         this.#queue.shift();
         items.push({ id: p.id, skip: p.skip, candid: p.candid, bytes: p.bytes });
         bytes += p.bytes.length;
-        if (p.suspect) break;
       }
+      if (items.length === 0) continue;
       const batchId = this.#nextBatch;
       this.#nextBatch = this.#nextBatch >= 0x7fffffff ? 1 : this.#nextBatch + 1;
-      idle[k]!.send(batchId, items);
+      host.send(batchId, items);
     }
   }
 
@@ -250,8 +267,8 @@ export class PythonJudge implements Judge {
 
   #onFrame(host: HostProcess, frame: HostFrame): void {
     if (frame.type === 'verdicts') {
-      if (host.batch?.id !== frame.batchId) return;
-      host.batch = undefined;
+      if (!host.batches.delete(frame.batchId)) return;
+      if (host.batches.size === 0) host.exclusive = false;
       for (const answer of frame.answers) this.#settle(answer);
       this.#scheduleFlush();
     } else if (frame.type === 'hung') {
@@ -287,7 +304,7 @@ export class PythonJudge implements Judge {
     if (this.#closing) return;
     const now = Date.now();
     for (const h of this.#hosts) {
-      if (h.batch && !h.retired && now - h.lastHeardMs > this.#silentMs) {
+      if (h.batches.size > 0 && !h.retired && now - h.lastHeardMs > this.#silentMs) {
         this.#log?.warn({ pid: h.pid, silentMs: now - h.lastHeardMs }, 'Python filter host silent while judging: ending it');
         this.#replace(h, `was silent for ${now - h.lastHeardMs} ms while judging`, true);
       }
@@ -304,8 +321,8 @@ export class PythonJudge implements Judge {
     host.kill();
     this.#hosts.delete(host);
     this.#restarts++;
-    const held = (host.batch?.itemIds ?? []).map((id) => this.#pending.get(id)).filter((p): p is Pending => p !== undefined);
-    host.batch = undefined;
+    const held = [...host.batches.values()].flat().map((id) => this.#pending.get(id)).filter((p): p is Pending => p !== undefined);
+    host.batches.clear();
     const again: Pending[] = [];
     for (const p of held) {
       if (unknown) {
