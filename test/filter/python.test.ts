@@ -124,6 +124,22 @@ describe('Python filters judge real alerts, each call contained', () => {
     }
   });
 
+  it('a call stuck in C code holding the GIL (its host silent) is ended by the runner; only that alert fails', async () => {
+    const judge = await PythonJudge.start([py('holds_gil.py')], { python: venvPython(), workers: 2, timeoutMs: 100, hangMs: 200 });
+    try {
+      const [holds] = await judgeAll(judge);
+      const stuck = alerts.filter((a) => field(a, 'magpsf') < 14);
+      expect(stuck).toHaveLength(1);
+      expect(holds).toEqual(candids((a) => field(a, 'magpsf') >= 14));
+      const s = judge.stats[0]!;
+      expect(s).toMatchObject({ tested: 30, passed: 29 });
+      expect(s.errors + s.timeouts).toBe(1);
+      expect(judge.restarts).toBeGreaterThanOrEqual(1);
+    } finally {
+      await judge.close();
+    }
+  });
+
   it('bytes that are no alert are undecodable, as for the TypeScript judge', async () => {
     const judge = await PythonJudge.start([PREDEFINED('purity')], { python: venvPython(), workers: 1 });
     try {

@@ -383,12 +383,15 @@ def watchdog(channel, hang_s):
         time.sleep(period)
         now = time.monotonic()
         call = Current.call
-        if call is not None and now - call[2] > hang_s:
-            channel.send(HUNG, struct.pack("<IId", call[0], call[1], (now - call[2]) * 1000.0))
-            os._exit(75)
-        if Current.busy and now - last_beat >= period * 2:
-            channel.send(BEAT)
-            last_beat = now
+        try:
+            if call is not None and now - call[2] > hang_s:
+                channel.send(HUNG, struct.pack("<IId", call[0], call[1], (now - call[2]) * 1000.0))
+                os._exit(75)
+            if Current.busy and now - last_beat >= period * 2:
+                channel.send(BEAT)
+                last_beat = now
+        except OSError:
+            os._exit(74)  # the runner is gone (its end of the pipe closed): nobody waits for us
 
 
 def main(argv):
