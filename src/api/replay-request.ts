@@ -59,6 +59,17 @@ export const replayRequestSchema = z
     partitions: z.number().int().min(1).max(256).optional().meta({ description: 'Partitions of a target topic created by the replay; default 16.' }),
     pacing: pacingSchema.optional(),
     maxAlerts: z.number().int().min(1).optional().meta({ description: 'Stop after this many alerts.' }),
+    filters: z
+      .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a filter is a predefined name (purity) or a module file name (my_filter.py) in the server\'s filter folder'))
+      .min(1)
+      .max(16)
+      .optional()
+      .meta({
+        description:
+          'Re-publish only the alerts that pass at least one of these filters: predefined names (purity, extragalactic, bright, solar-system) or ' +
+          'file names of TypeScript (.ts/.js) or Python (.py, defining alert_filter(alert)) modules in the folder the server allows (config api.filterDir). ' +
+          'The report then counts alerts judged, passed and failed.',
+      }),
   })
   .strict()
   .refine((b) => b.from === undefined || b.to === undefined || b.from < b.to, { message: 'from must be before to', path: ['to'] });

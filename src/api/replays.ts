@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Archive } from '../archive/index.ts';
 import type { ClusterConfig } from '../config/index.ts';
 import type { Logger } from '../log.ts';
@@ -6,7 +7,12 @@ import type { Registry } from '../metrics.ts';
 import { Replay, ReplayTargetPolicy } from '../replay/index.ts';
 import type { ReplayReport, ReplaySelection } from '../replay/index.ts';
 import { ApiError } from './errors.ts';
+import { toZadsError } from '../errors.ts';
+import { createJudge } from '../filter/index.ts';
+import type { CreateJudgeOptions, Judge } from '../filter/index.ts';
 import type { ReplayRequest } from './replay-request.ts';
+
+const isModuleName = (name: string): boolean => /\.(py|ts|mts|js|mjs)$/.test(name);
 
 /** How long close() waits for cancelled replays to finish their transaction in flight, ms. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
@@ -17,6 +23,14 @@ export interface ReplayRegistryOptions {
   target: ClusterConfig;
   /** Where replays may write (config replay.*, api.tokens[].replayTopics). Default: the default policy, `<night topic>_replay` only. */
   policy?: ReplayTargetPolicy;
+  /**
+   * Folder of filter modules (.ts, .js, .py) a replay request may name by file name (config
+   * api.filterDir). Absent: requests may name predefined filters only — a module path from a client
+   * would be code run on this server.
+   */
+  filterDir?: string;
+  /** Where Python filters run (config python.*). */
+  python?: CreateJudgeOptions['python'];
   /** Replays running (or paused) at once; more are refused with 429. Default 4. */
   maxActive?: number;
   metrics?: Registry;
@@ -46,6 +60,8 @@ interface Entry {
 export class ReplayRegistry {
   readonly #o: ReplayRegistryOptions;
   readonly #entries = new Map<string, Entry>();
+  /** Ids whose filters are loading: they count as active. */
+  readonly #starting = new Set<string>();
   #closing: Promise<void> | undefined;
   /** Where replays may write. */
   readonly policy: ReplayTargetPolicy;
@@ -59,8 +75,19 @@ export class ReplayRegistry {
     return [...this.#entries.values()].filter((e) => ['running', 'paused'].includes(e.replay.status().state));
   }
 
-  /** Starts (or resumes, by id) a replay of an archived night. */
-  start(request: ReplayRequest, startedBy: string | undefined, caller: { admin: boolean } = { admin: false }): ReplayView {
+  /** The filter specs of a request: predefined names as they are, module file names inside filterDir. */
+  #filterSpecs(names: readonly string[]): string[] {
+    return names.map((name) => {
+      if (!isModuleName(name)) return name;
+      if (this.#o.filterDir === undefined) {
+        throw new ApiError('INVALID_BODY', `filter ${JSON.stringify(name)} is a module, but this server allows predefined filters only (set api.filterDir to allow modules from a folder)`);
+      }
+      return join(this.#o.filterDir, name);
+    });
+  }
+
+  /** Starts (or resumes, by id) a replay of an archived night; with filters, once they have loaded. */
+  async start(request: ReplayRequest, startedBy: string | undefined, caller: { admin: boolean } = { admin: false }): Promise<ReplayView> {
     if (this.#closing) throw new ApiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
     const { night, programid } = request;
     if (!this.#o.archive.catalogue.night(night, programid)) {
@@ -71,36 +98,66 @@ export class ReplayRegistry {
     const target = this.policy.resolve({ night, programid, topic: request.topic, caller: `token "${startedBy ?? ''}"`, token: startedBy, override: request.allowAnyTopic === true });
     const id = request.id ?? randomUUID();
     const existing = this.#entries.get(id);
+    if (this.#starting.has(id)) throw new ApiError('CONFLICT', `replay ${id} is already starting`);
     if (existing && ['running', 'paused'].includes(existing.replay.status().state)) {
       throw new ApiError('CONFLICT', `replay ${id} is already ${existing.replay.status().state}`);
     }
     const maxActive = this.#o.maxActive ?? 4;
-    if (this.#active().length >= maxActive) {
+    if (this.#active().length + this.#starting.size >= maxActive) {
       throw new ApiError('TOO_MANY_REPLAYS', `${maxActive} replays are already running; cancel one or wait for one to end`);
     }
     const selection: ReplaySelection = { night, programid };
     if (request.from !== undefined) selection.fromJd = request.from;
     if (request.to !== undefined) selection.toJd = request.to;
     if (request.objectIds) selection.objectIds = [...request.objectIds];
-    const replay = new Replay({
-      id,
-      archive: this.#o.archive,
-      selection,
-      target: this.#o.target,
-      topic: target.topic,
-      allowProtectedTopic: target.overridden,
-      partitions: request.partitions,
-      pacing: request.pacing,
-      maxAlerts: request.maxAlerts,
-      logger: this.#o.logger,
-      metrics: this.#o.metrics,
-    });
+    const specs = request.filters ? this.#filterSpecs(request.filters) : undefined;
+    let filter: Judge | undefined;
+    if (specs) {
+      this.#starting.add(id);
+      try {
+        filter = await createJudge(specs, { python: this.#o.python, logger: this.#o.logger, metrics: this.#o.metrics });
+      } catch (err) {
+        const e = toZadsError(err);
+        // A filter that does not load is the request's fault (a name or module that is no filter).
+        if (e.code === 'CONFIG_INVALID' || e.code === 'INPUT_NOT_FOUND') throw new ApiError('INVALID_BODY', `filters: ${e.message}`);
+        throw err;
+      } finally {
+        this.#starting.delete(id);
+      }
+      if (this.#closing) {
+        await filter.close();
+        throw new ApiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
+      }
+    }
+    let replay: Replay;
+    try {
+      replay = new Replay({
+        id,
+        archive: this.#o.archive,
+        selection,
+        target: this.#o.target,
+        topic: target.topic,
+        allowProtectedTopic: target.overridden,
+        partitions: request.partitions,
+        pacing: request.pacing,
+        maxAlerts: request.maxAlerts,
+        filter,
+        logger: this.#o.logger,
+        metrics: this.#o.metrics,
+      });
+    } catch (err) {
+      await filter?.close();
+      throw err;
+    }
     const log = this.#o.logger?.child({ component: 'api', replay: id });
     // The report keeps the failure; the rejection is only logged, never left unhandled.
-    const run = replay.run().then(
-      (report) => log?.info({ state: report.state, sent: report.sent }, 'replay ended'),
-      (err: Error) => log?.error({ err: err.message }, 'replay failed'),
-    );
+    const run = replay
+      .run()
+      .then(
+        (report) => log?.info({ state: report.state, sent: report.sent }, 'replay ended'),
+        (err: Error) => log?.error({ err: err.message }, 'replay failed'),
+      )
+      .finally(() => filter?.close());
     const entry: Entry = { replay, selection, startedBy: startedBy ?? null, startedAt: new Date(), run };
     this.#entries.set(id, entry);
     log?.info({ selection, topic: replay.topic, startedBy }, 'replay started');

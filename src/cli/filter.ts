@@ -3,7 +3,8 @@ import { readInputs } from '../alert/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { ZadsError } from '../errors.ts';
 import { FilterStream, ListSink, TarballSink, archivedNight, createJudge, runBatch } from '../filter/index.ts';
-import type { BatchItem, BatchReadError, BatchReport, FilterStats, FilterStreamStats, Isolation, Judge } from '../filter/index.ts';
+import type { BatchItem, BatchReadError, BatchReport, CreateJudgeOptions, FilterStats, FilterStreamStats, Isolation, Judge } from '../filter/index.ts';
+import type { ZadsConfig } from '../config/index.ts';
 import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
@@ -17,6 +18,8 @@ interface FilterCliOptions {
   timeoutMs: string;
   isolation: string;
   hangMs?: string;
+  python?: string;
+  pythonWorkers?: string;
   json?: boolean;
   config?: string;
   // stream mode
@@ -50,6 +53,12 @@ function invalid(message: string): ZadsError {
   return new ZadsError('CONFIG_INVALID', message, { context: { key: 'filter' } });
 }
 
+/** Where .py filters run: command line, then config (python.interpreter, python.workers), then defaults. */
+export function pythonOptions(config: ZadsConfig, opts: { python?: string; pythonWorkers?: string }): CreateJudgeOptions['python'] {
+  const workers = opts.pythonWorkers === undefined ? config.python.workers : positiveNumber('--python-workers', opts.pythonWorkers);
+  return { python: opts.python ?? config.python.interpreter, workers: workers === undefined ? undefined : Math.ceil(workers) };
+}
+
 function statsLine(s: FilterStats): string {
   return `${s.name} ${s.version}: ${s.passed} of ${s.tested} alert(s) passed, ${s.errors} error(s), ${s.timeouts} timeout(s)${s.lastError ? ` (last error: ${s.lastError})` : ''}`;
 }
@@ -58,10 +67,12 @@ export function registerFilter(program: Command): void {
   program
     .command('filter')
     .description('run filter plug-ins over the live nightly topics (exactly once, to <topic>_<filter>) or over archived alerts')
-    .requiredOption('--filter <name|path>', 'a predefined filter (purity, extragalactic, bright, solar-system) or a .ts/.js module; repeatable', collect)
+    .requiredOption('--filter <name|path>', 'a predefined filter (purity, extragalactic, bright, solar-system), a .ts/.js module, or a .py module defining alert_filter(alert); repeatable', collect)
     .option('--timeout-ms <ms>', 'longest a filter may take over one alert; a later answer does not pass it', '1000')
     .option('--isolation <worker|none>', 'run the filters in a worker thread (a filter stuck in a loop is ended) or in the main thread', 'worker')
     .option('--hang-ms <ms>', 'with --isolation worker: a synchronous filter call running this long is ended (default: 2 × --timeout-ms)')
+    .option('--python <path>', 'the Python interpreter for .py filters, with fastavro (default: config python.interpreter, else the project\'s .venv from ops/python-env.sh)')
+    .option('--python-workers <n>', '.py filters: Python host processes judging side by side (default: config python.workers, else the number of cores)')
     .option('--json', 'machine-readable output: JSON lines (listing) or a JSON report')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .option('--brokers <brokers>', 'stream: the cluster read and written, host:port[,…] or "uw"/"ipac" (default: config clusters.uw)')
@@ -91,6 +102,7 @@ export function registerFilter(program: Command): void {
         isolation: opts.isolation as Isolation,
         timeoutMs: positiveNumber('--timeout-ms', opts.timeoutMs),
         hangMs: opts.hangMs === undefined ? undefined : positiveNumber('--hang-ms', opts.hangMs),
+        python: pythonOptions(config, opts),
         logger,
         metrics,
       });

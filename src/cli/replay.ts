@@ -7,6 +7,9 @@ import { Replay, ReplayTargetPolicy, replayCluster } from '../replay/index.ts';
 import type { Pacing, ReplayReport } from '../replay/index.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { createProgress } from './progress.ts';
+import { createJudge } from '../filter/index.ts';
+import type { Judge } from '../filter/index.ts';
+import { pythonOptions } from './filter.ts';
 
 interface ReplayCliOptions {
   data?: string;
@@ -29,6 +32,13 @@ interface ReplayCliOptions {
   liveIdleStopMs?: string;
   json?: boolean;
   config?: string;
+  filter?: string[];
+  python?: string;
+  pythonWorkers?: string;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 /** A time bound: a Julian Date (a plain number) or a UTC ISO time ("2018-08-19T04:00:00Z"). */
@@ -51,10 +61,12 @@ function pacingOf(o: ReplayCliOptions): Pacing {
 }
 
 function line(r: ReplayReport): string {
+  const f = r.filter;
+  const filtered = f ? `; filters ${f.names.join(', ')}: ${f.judged} judged, ${f.passed} passed, ${f.failed} failed${f.undecodable ? `, ${f.undecodable} undecodable` : ''}` : '';
   return (
     `replay ${r.id} → ${r.topic}: ${r.state}, ${r.sent} alerts in ${r.seconds.toFixed(1)} s (${r.achievedRate.toFixed(1)}/s` +
     `${r.requestedRate ? ` of ${r.requestedRate}/s requested` : ''}), ${r.fromArchive} from the archive, ${r.fromLive} live; ` +
-    `pacing error p50 ${r.pacingErrorMs.p50} ms p99 ${r.pacingErrorMs.p99} ms; publish latency p50 ${r.publishLatencyMs.p50} ms p99 ${r.publishLatencyMs.p99} ms`
+    `pacing error p50 ${r.pacingErrorMs.p50} ms p99 ${r.pacingErrorMs.p99} ms; publish latency p50 ${r.publishLatencyMs.p50} ms p99 ${r.publishLatencyMs.p99} ms${filtered}`
   );
 }
 
@@ -80,6 +92,9 @@ export function registerReplay(program: Command): void {
     .option('--then-live', 'after the archive, go on with the live topic from where the archive ends')
     .option('--live-brokers <brokers>', 'cluster of the live topic (default: config clusters.uw)')
     .option('--live-idle-stop-ms <ms>', 'with --then-live: stop after this long with nothing new')
+    .option('--filter <name|path>', 're-publish only alerts passing a filter: predefined name, .ts/.js module or .py module (alert_filter); repeatable, any passes', collect)
+    .option('--python <path>', 'with .py filters: the Python interpreter (default: config python.interpreter, else the project\'s .venv)')
+    .option('--python-workers <n>', 'with .py filters: Python host processes (default: config python.workers, else the number of cores)')
     .option('--json', 'print the final report as one JSON line on stdout')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (o: ReplayCliOptions) => {
@@ -97,27 +112,43 @@ export function registerReplay(program: Command): void {
         await archive.close();
         throw new ZadsError('INPUT_NOT_FOUND', `night ${o.night} programid ${programid} is not in the archive ${archive.dataDir}`, { context: { night: o.night } });
       }
-      const replay = new Replay({
-        id: o.id ?? randomUUID(),
-        archive,
-        selection: {
-          night: o.night,
-          programid,
-          fromJd: o.from === undefined ? undefined : parseTimeBound('--from', o.from),
-          toJd: o.to === undefined ? undefined : parseTimeBound('--to', o.to),
-          objectIds: o.objects?.split(',').map((s) => s.trim()).filter(Boolean),
-        },
-        target: replayClusterOf(o.brokers),
-        topic: target.topic,
-        allowProtectedTopic: target.overridden,
-        partitions: Number(o.partitions),
-        pacing: pacingOf(o),
-        maxAlerts: o.max === undefined ? undefined : Number(o.max),
-        thenLive: o.thenLive
-          ? { liveCluster: replayClusterOf(o.liveBrokers), idleStopMs: o.liveIdleStopMs === undefined ? undefined : Number(o.liveIdleStopMs) }
-          : undefined,
-        logger,
-      });
+      // A filter that does not load is reported here, before anything is sent.
+      let filter: Judge | undefined;
+      try {
+        filter = o.filter ? await createJudge(o.filter, { python: pythonOptions(config, o), logger }) : undefined;
+      } catch (err) {
+        await archive.close();
+        throw err;
+      }
+      let replay: Replay;
+      try {
+        replay = new Replay({
+          id: o.id ?? randomUUID(),
+          archive,
+          selection: {
+            night: o.night,
+            programid,
+            fromJd: o.from === undefined ? undefined : parseTimeBound('--from', o.from),
+            toJd: o.to === undefined ? undefined : parseTimeBound('--to', o.to),
+            objectIds: o.objects?.split(',').map((s) => s.trim()).filter(Boolean),
+          },
+          target: replayClusterOf(o.brokers),
+          topic: target.topic,
+          allowProtectedTopic: target.overridden,
+          partitions: Number(o.partitions),
+          pacing: pacingOf(o),
+          maxAlerts: o.max === undefined ? undefined : Number(o.max),
+          thenLive: o.thenLive
+            ? { liveCluster: replayClusterOf(o.liveBrokers), idleStopMs: o.liveIdleStopMs === undefined ? undefined : Number(o.liveIdleStopMs) }
+            : undefined,
+          filter,
+          logger,
+        });
+      } catch (err) {
+        await filter?.close();
+        await archive.close();
+        throw err;
+      }
       const total = archive.catalogue.countNight(o.night, programid).alerts;
       const progress = createProgress({ label: `replay ${replay.id}`, total: o.thenLive ? undefined : Math.min(total, o.max ? Number(o.max) : total), unit: 'alerts' });
       const ticker = setInterval(() => {
@@ -140,6 +171,7 @@ export function registerReplay(program: Command): void {
         progress.stop();
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        await filter?.close();
         await archive.close();
       }
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { pythonOptions } from './filter.ts';
 import { createApp, listen, ReplayRegistry } from '../api/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { ReplayTargetPolicy, replayCluster } from '../replay/index.ts';
@@ -34,7 +35,15 @@ export function registerServe(program: Command): void {
       const logger = createLogger(config.log.level);
       const metrics = createMetricsRegistry({ defaultMetrics: true });
       const archive = await openArchive({ dataDir: o.data ?? config.dataDir, s3: config.s3 });
-      const replays = new ReplayRegistry({ archive, target: replayCluster(config, config.clusters.uw), policy: ReplayTargetPolicy.fromConfig(config, logger), metrics, logger });
+      const replays = new ReplayRegistry({
+        archive,
+        target: replayCluster(config, config.clusters.uw),
+        policy: ReplayTargetPolicy.fromConfig(config, logger),
+        filterDir: config.api.filterDir,
+        python: pythonOptions(config, {}),
+        metrics,
+        logger,
+      });
       const api = { ...config.api, host: o.host ?? config.api.host, port: o.port === undefined ? config.api.port : portOf(o.port) };
       const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

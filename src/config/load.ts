@@ -18,6 +18,8 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; kind: 'string' 
   ZADS_S3_ACCESS_KEY_ID: { path: ['s3', 'accessKeyId'], kind: 'string' },
   ZADS_S3_SECRET_ACCESS_KEY: { path: ['s3', 'secretAccessKey'], kind: 'string' },
   ZADS_S3_FORCE_PATH_STYLE: { path: ['s3', 'forcePathStyle'], kind: 'bool' },
+  ZADS_PYTHON: { path: ['python', 'interpreter'], kind: 'string' },
+  ZADS_PYTHON_WORKERS: { path: ['python', 'workers'], kind: 'int' },
   ZADS_LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
   ZADS_CLOSE_SCHEDULE: { path: ['archive', 'closeSchedule'], kind: 'string' },
   ZADS_CLOSE_IDLE_MINUTES: { path: ['archive', 'closeIdleMinutes'], kind: 'int' },

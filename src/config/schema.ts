@@ -165,6 +165,11 @@ export const apiSchema = z
     corsOrigins: z
       .array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin is scheme://host[:port], e.g. https://broker.example.org')]))
       .default([]),
+    /**
+     * Folder of filter modules (.ts, .js, .py) that `POST /v1/replays` may name in `filters` by file name.
+     * Absent: replay requests may use the predefined filters only (a module is code run on this server).
+     */
+    filterDir: z.string().min(1).optional(),
     /** Serve the web pages (nights, objects, search, replays) next to the API. */
     webPages: z.boolean().default(true),
   })
@@ -200,6 +205,19 @@ export const configSchema = z
     api: apiSchema.prefault({}),
     /** S3 store for closed nights; absent means local storage only. */
     s3: s3Schema.optional(),
+    /** Python filter plug-ins (`zads filter --filter my_filter.py`, replays through them). */
+    python: z
+      .object({
+        /**
+         * The Python interpreter that runs them, with fastavro installed. Default: the project's virtual
+         * environment, `<package>/.venv/bin/python`, which `bash ops/python-env.sh` makes.
+         */
+        interpreter: z.string().min(1).optional(),
+        /** Host processes judging side by side. Default: the number of cores (at least 2). */
+        workers: z.number().int().min(1).max(256).optional(),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

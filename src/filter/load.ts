@@ -56,11 +56,16 @@ export async function loadFilter(spec: string, options: { cwd?: string } = {}): 
     if (known) return { filter: known, spec };
     throw new ZadsError(
       'CONFIG_INVALID',
-      `unknown filter ${JSON.stringify(spec)}: the predefined ones are ${Object.keys(PREDEFINED_FILTERS).join(', ')}; a module is given by its path (./my-filter.ts)`,
+      `unknown filter ${JSON.stringify(spec)}: the predefined ones are ${Object.keys(PREDEFINED_FILTERS).join(', ')}; a module is given by its path (./my-filter.ts, ./my_filter.py)`,
       { context: { key: 'filter' } },
     );
   }
   const path = isAbsolute(spec) ? spec : resolve(options.cwd ?? process.cwd(), spec);
+  if (/\.py$/i.test(spec)) {
+    throw new ZadsError('CONFIG_INVALID', `${path} is a Python filter: Python filters run in their own processes, through createJudge (or PythonJudge), not loadFilter`, {
+      context: { file: path },
+    });
+  }
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) {
     throw new ZadsError('INPUT_NOT_FOUND', `filter module ${path} does not exist (or is not a file)`, { context: { file: path } });

@@ -8,3 +8,5 @@ export { ReplayTargetPolicy, checkReplayTarget, replayCluster, OVERRIDE_HINT } f
 export type { ReplayTargetPolicyOptions, TargetDecision, TargetPolicyView, TargetRequest } from './target-policy.ts';
 export { protectedTopicRule } from './target-rules.ts';
 export type { TargetRule } from './target-rules.ts';
+export { DEFAULT_FILTER_WINDOW, ReplayFilterCounts, archivedAlerts, filteredAlerts } from './filtered-source.ts';
+export type { ReplayFilterReport, SourcedAlert } from './filtered-source.ts';

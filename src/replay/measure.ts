@@ -1,3 +1,4 @@
+import type { ReplayFilterReport } from './filtered-source.ts';
 import * as hdr from 'hdr-histogram-js';
 
 export interface LatencySummary {
@@ -36,6 +37,8 @@ export interface ReplayReport {
   publishLatencyMs: LatencySummary;
   transactions: number;
   error?: string;
+  /** With filters: alerts judged, passed (re-published) and failed, and what each filter did. */
+  filter?: ReplayFilterReport;
 }
 
 /** Collects a replay's numbers as it runs. */

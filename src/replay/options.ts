@@ -1,6 +1,7 @@
 import type { Archive } from '../archive/index.ts';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
+import type { Judge } from '../filter/index.ts';
 import type { Logger } from '../log.ts';
 import type { Registry } from '../metrics.ts';
 
@@ -50,6 +51,12 @@ export interface ReplayOptions {
    * each partition the archive did not hold.
    */
   thenLive?: { liveCluster: ClusterConfig; /** End the live part after this long with nothing new, in ms; default: never. */ idleStopMs?: number };
+  /**
+   * Re-publish only the alerts that pass at least one of these filters (e.g. `createJudge(['purity',
+   * 'my_filter.py'])`), archive and live part alike; the report counts judged, passed and failed alerts.
+   * It stays the caller's to close.
+   */
+  filter?: Judge;
   /** Most messages in one transaction (with its checkpoint). Default 500. */
   maxBatchAlerts?: number;
   /** Most bytes in one transaction. Default 8 MiB. */

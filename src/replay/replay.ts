@@ -15,6 +15,7 @@ import type { Pacing, ReplayOptions } from './options.ts';
 import { Pacer } from './pacer.ts';
 import { archivedItems, handOffPositions } from './source.ts';
 import { checkReplayTarget } from './target-policy.ts';
+import { ReplayFilterCounts, archivedAlerts, filteredAlerts } from './filtered-source.ts';
 
 interface Outgoing {
   key: string | Buffer | null;
@@ -55,6 +56,7 @@ export class Replay {
   #cancelled = false;
   #live: ConsumeLoop | undefined;
   #run: Promise<ReplayReport> | undefined;
+  readonly #filter: ReplayFilterCounts | undefined;
 
   constructor(options: ReplayOptions) {
     this.#o = options;
@@ -63,6 +65,7 @@ export class Replay {
     this.topic = options.topic ?? defaultReplayTopic(options.selection.night, options.selection.programid);
     checkReplayTarget(this.topic, options.allowProtectedTopic); // target policy, defence in depth: before any Kafka client
     this.#log = options.logger?.child({ component: 'replay', replay: this.id });
+    this.#filter = options.filter ? new ReplayFilterCounts(options.filter) : undefined;
     this.#kafka = createKafka(options.target, options.logger, `replay-${this.id}`);
     this.#admin = this.#kafka.admin();
     // One transactional id per replay id: a resumed replay fences the one it replaces.
@@ -79,7 +82,8 @@ export class Replay {
   }
 
   status(): ReplayReport {
-    return this.#measure.report({ id: this.id, topic: this.topic, state: this.#state, requestedRate: this.#requestedRate(), error: this.#error, sentBefore: this.#sentBefore });
+    const report = this.#measure.report({ id: this.id, topic: this.topic, state: this.#state, requestedRate: this.#requestedRate(), error: this.#error, sentBefore: this.#sentBefore });
+    return this.#filter ? { ...report, filter: this.#filter.report() } : report;
   }
 
   pause(): void {
@@ -180,7 +184,9 @@ export class Replay {
     // Local segments while the night has a local copy, S3 range reads once it is pruned to S3.
     const reader = await openNightReader(archive, { night: selection.night, programid: selection.programid });
     try {
-      for (const item of archivedItems(archive, selection, this.#cp.cursor ?? undefined, handOff)) {
+      const items = archivedItems(archive, selection, this.#cp.cursor ?? undefined, handOff);
+      const all = archivedAlerts(items, (item) => reader.alertBytes(item));
+      for await (const { item, value } of this.#filter ? filteredAlerts(all, this.#filter) : all) {
         await this.#gate();
         if (this.#cancelled || this.#cp.sent + batch.length >= (this.#o.maxAlerts ?? Infinity)) break;
         const dueMs = pacer.dueAt(index, item.jd, item.arrivalMs);
@@ -194,7 +200,6 @@ export class Replay {
           const left = dueMs - Date.now();
           if (left > 0) await sleep(left);
         }
-        const value = await reader.alertBytes(item);
         batch.push({
           key: item.objectId,
           value,
@@ -279,6 +284,11 @@ export class Replay {
               if (this.#cancelled) break;
             }
             const value = m.value ?? Buffer.alloc(0);
+            if (this.#filter && !(await this.#filter.passes(value, { topic, partition: batch.partition, offset: m.offset }))) {
+              next.set(batch.partition, offset + 1n);
+              done++;
+              continue;
+            }
             const candid = await decodePayload(value).then((d) => d[0]?.alert.candid.toString() ?? '', () => '');
             const dueMs = pacer.dueAt(index++, 0, Number(m.timestamp));
             if (dueMs - Date.now() > 0) {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openArchive } from '../../src/archive/index.ts';
 import { SAMPLE_NIGHT, buildArchive, errorOf, startApi } from './fixture.ts';
 import type { ApiArchive, ApiServer, RealAlert } from './fixture.ts';
+import { venvPython } from '../helpers/python.ts';
 
 /** The members of a tar.gz, in order. */
 async function untar(bytes: Buffer): Promise<{ name: string; bytes: Buffer }[]> {
@@ -30,8 +31,8 @@ function unzip(bytes: Buffer): { name: string; size: number }[] {
     const file = join(dir, 'a.zip');
     writeFileSync(file, bytes);
     const script = 'import sys, zipfile, json\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps([[i.filename, i.file_size] for i in z.infolist()]))';
-    const r = spawnSync('python3', ['-c', script, file], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`python3 zipfile: ${r.stderr}`);
+    const r = spawnSync(venvPython(), ['-c', script, file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`python zipfile: ${r.stderr}`);
     return (JSON.parse(r.stdout) as [string, number][]).map(([name, size]) => ({ name, size }));
   } finally {
     rmSync(dir, { recursive: true, force: true });

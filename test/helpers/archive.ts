@@ -8,6 +8,7 @@ import { CATALOGUE_FILE, Catalogue, alertRow, openArchive, segmentKey } from '..
 import type { AlertRow, Archive } from '../../src/archive/index.ts';
 import type { S3Config } from '../../src/config/index.ts';
 import { SAMPLE_TARBALL, goodAlertFiles } from './data.ts';
+import { venvPython } from './python.ts';
 
 /** One real alert: its exact bytes (a single-alert container file) and what they decode to. */
 export interface RealAlert {
@@ -133,18 +134,11 @@ for path in sys.argv[1:]:
 `;
 
 /**
- * Candids of every alert in the given .avro files, as Python's fastavro reads them. Fails — never
- * skips — when fastavro is missing, saying how to install it.
+ * Candids of every alert in the given .avro files, as Python's fastavro (in the project's virtual
+ * environment) reads them. Fails — never skips — when it is missing, saying how to make it.
  */
 export function fastavroCandids(files: readonly string[]): string[] {
-  const probe = spawnSync('python3', ['-c', 'import fastavro'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      'Python 3 with fastavro is needed to check the tarball members: install it with "python3 -m pip install fastavro" ' +
-        `(.ci/run does). ${probe.error?.message ?? probe.stderr.trim()}`,
-    );
-  }
-  return run('python3', ['-c', FASTAVRO_READER, ...files]).split('\n').filter((l) => l.length > 0);
+  return run(venvPython(), ['-c', FASTAVRO_READER, ...files]).split('\n').filter((l) => l.length > 0);
 }
 
 /**

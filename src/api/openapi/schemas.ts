@@ -123,6 +123,24 @@ export function componentSchemas(): Record<string, unknown> {
         publishLatencyMs: latency,
         transactions: int,
         error: str,
+        filter: {
+          type: 'object',
+          description: 'With filters: what they did. An alert is re-published when it passes any of them.',
+          properties: {
+            names: { type: 'array', items: str },
+            judged: { ...int, description: 'Alerts given to the filters.' },
+            passed: { ...int, description: 'Alerts that passed (re-published unless the replay stopped first).' },
+            failed: { ...int, description: 'Alerts that passed none (rejected, or a filter failed or timed out on them).' },
+            undecodable: int,
+            filters: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { name: str, version: str, tested: int, passed: int, rejected: int, errors: int, timeouts: int, lastError: str, busyMs: num },
+              },
+            },
+          },
+        },
         selection: { type: 'object', properties: { night: str, programid: int, fromJd: num, toJd: num, objectIds: { type: 'array', items: str } } },
         startedBy: { type: ['string', 'null'] },
         startedAt: { type: 'string', format: 'date-time' },

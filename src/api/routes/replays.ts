@@ -52,8 +52,8 @@ export function replayRoutes(ctx: ApiContext): AnyRoute[] {
         ...errors(400, 404, 409, 413, 415, 429, 503),
         '403': { description: 'The token lacks the role, or the replay target policy refuses the topic (code REPLAY_TOPIC_REFUSED; the message names the topic and the rule; GET /v1/replay-policy shows what the token may write).', content: jsonOf(ref('Error')) },
       },
-      handle({ body, caller }, _req, res) {
-        const view = registry().start(body, caller, { admin: hasAdminRole(ctx, caller) });
+      async handle({ body, caller }, _req, res) {
+        const view = await registry().start(body, caller, { admin: hasAdminRole(ctx, caller) });
         res.status(201).location(`/v1/replays/${encodeURIComponent(view.id)}`).json(view);
       },
     }),
