@@ -7,7 +7,7 @@
 #      system OpenSSL and zlib (CKJS_LINKING=dynamic, ~1-2 min): its prebuilt binary comes from GitHub,
 #      which this kind of machine cannot reach, and its default static build needs downloads too.
 #      On a machine with internet, ZADS_KAFKA_PREBUILT=1 takes the prebuilt binary instead (seconds);
-#   3. the Python virtual environment for Python filters (ops/python-env.sh), when that script is here;
+#   3. the Python virtual environment (.venv) for Python filters and the tests (ops/python-env.sh);
 #   4. Apache Kafka and S3Proxy from Maven Central into .cache/ (ops/fetch.sh).
 # Idempotent: npm ci runs again only when package-lock.json changed since the last setup.
 #
@@ -61,7 +61,7 @@ else
 fi
 
 # 3. Python filters' virtual environment
-if [[ -f ops/python-env.sh ]]; then bash ops/python-env.sh; fi
+bash ops/python-env.sh
 
 # 4. Kafka and S3Proxy
 bash ops/fetch.sh
