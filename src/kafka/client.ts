@@ -144,6 +144,9 @@ export class KafkaClient {
       // ZTF alerts are ~70 KB: batches of a few MB per partition keep the produce requests few.
       'batch.size': 8 * 1024 * 1024,
       'message.max.bytes': 16 * 1024 * 1024,
+      // We create every topic we write, with its partitions and configs; a producer that still knows a topic
+      // deleted upstream must not bring it back through the broker's auto-creation.
+      'allow.auto.create.topics': false,
       ...o.rdkafka,
     };
     return this.#checked(this.#kafka.producer(config as KafkaJS.ProducerConstructorConfig));
@@ -163,6 +166,7 @@ export class KafkaClient {
       'js.consumer.max.batch.size': o.maxBatchSize ?? 500,
       'fetch.max.bytes': 64 * 1024 * 1024,
       'enable.partition.eof': false,
+      'allow.auto.create.topics': false,
       ...(o.groupInstanceId ? { 'group.instance.id': o.groupInstanceId } : {}),
       ...o.rdkafka,
     };

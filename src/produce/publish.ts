@@ -147,7 +147,7 @@ export async function publishNight(options: PublishOptions): Promise<PublishRepo
   // The Java client's murmur2 partitioner: a key lands where Java producers (ZTF's own) put it.
   const producer: Producer = kafka.producer({
     idempotent: true,
-    rdkafka: { partitioner: 'murmur2_random', 'message.timeout.ms': ackTimeoutMs, 'allow.auto.create.topics': false },
+    rdkafka: { partitioner: 'murmur2_random', 'message.timeout.ms': ackTimeoutMs },
   });
   try {
     await producer.connect();

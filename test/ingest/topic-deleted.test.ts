@@ -76,6 +76,7 @@ describe('an upstream night deleted while it is read', () => {
       const filtered = await readTopic(uw, `${kept}_all`, 300, { digestOnly: true, settleMs: 2000 });
       expect(filtered).toHaveLength(300);
       expect(new Set(filtered.map((r) => r.valueSha256)).size).toBe(300);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(await topicsOf(uw, programid)).toEqual([kept, `${kept}_all`].sort());
       expect(mirror.stats.topics).toEqual([kept]);
       expect(filter.stats.topics).toEqual([kept]);
