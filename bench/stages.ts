@@ -14,6 +14,8 @@ import { kafkaProducerPerf } from './stages/kafka-producer-perf.ts';
 import { loadStage } from './stages/load.ts';
 import { loopback } from './stages/loopback.ts';
 import { mirrorStage } from './stages/mirror.ts';
+import { produceStage } from './stages/produce.ts';
+import { latencyStage } from './stages/latency.ts';
 import { filterStage } from './stages/filter.ts';
 import { replayStage } from './stages/replay.ts';
 
@@ -26,7 +28,9 @@ export const STAGES: readonly Stage[] = [
   avscAlone,
   // our code, each against its baseline
   codecDecode,
+  produceStage,
   mirrorStage,
+  latencyStage,
   filterStage,
   archiveStage,
   replayStage,

@@ -13,6 +13,9 @@ const PARTITIONS = 16;
  */
 const PRODUCER_PROPS = ['acks=all', 'linger.ms=5', 'batch.size=1048576', 'max.request.size=2097152'];
 
+/** How long each transaction of the transactional run stays open, in ms (≈ 500 records at its rate). */
+const TXN_DURATION_MS = 500;
+
 /** The topic this stage wrote, for kafka-consumer-perf. */
 export interface PerfTopic {
   scratch: ScratchTopic;
@@ -55,12 +58,31 @@ export const kafkaProducerPerf: Stage = {
     if (sent !== records) throw new Error(`ProducerPerformance sent ${sent} records of ${records}`);
     ctx.shared.set(PERF_TOPIC_KEY, { scratch, records } satisfies PerfTopic);
     const notes = `${records} × ${PERF_RECORD_BYTES} B, ${PRODUCER_PROPS.join(' ')}`;
+    // The same in transactional mode, as our replay writes: a transaction every 500 records' worth of time.
+    const txnScratch = await createScratchTopic(ctx, 'zads-bench-perf-txn', PARTITIONS);
+    ctx.progress(`topic ${txnScratch.topic}: producing ${records} records in transactions`, true);
+    const txnStdout = await runKafkaTool(
+      ctx,
+      tools,
+      'org.apache.kafka.tools.ProducerPerformance',
+      [
+        ...['--topic', txnScratch.topic, '--num-records', String(records), '--record-size', String(PERF_RECORD_BYTES)],
+        ...['--throughput', '-1', '--transactional-id', `zads-bench-perf-${txnScratch.topic}`, '--transaction-duration-ms', String(TXN_DURATION_MS)],
+        ...['--producer-props', `bootstrap.servers=${ctx.kafkaBootstrap}`, ...PRODUCER_PROPS],
+      ],
+      { timeoutMs: 15 * 60_000, onLine: (line) => ctx.progress(line, true) },
+    );
+    const t = SUMMARY.exec(txnStdout);
+    if (!t) throw new Error(`no summary line in transactional ProducerPerformance's output: ${txnStdout.slice(-300)}`);
+    await txnScratch.drop();
     return [
       { metric: 'records/s', value: Number(m[2]), unit: 'records/s', notes },
       { metric: 'throughput', value: Number(m[3]), unit: 'MB/s' },
       { metric: 'avg latency', value: Number(m[4]), unit: 'ms' },
       { metric: 'p50 latency', value: Number(m[6]), unit: 'ms' },
       { metric: 'p99 latency', value: Number(m[8]), unit: 'ms' },
+      { metric: 'transactional records/s', value: Number(t[2]), unit: 'records/s', notes: `--transactional-id, --transaction-duration-ms ${TXN_DURATION_MS}` },
+      { metric: 'transactional throughput', value: Number(t[3]), unit: 'MB/s' },
     ];
   },
 };

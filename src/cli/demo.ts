@@ -73,7 +73,7 @@ export function registerDemo(program: Command): void {
     .option('--data <dir>', 'data folder of the demo archive', '.zads/demo')
     .option('--port <n>', 'port of the API and web pages', '8080')
     .option('--replay-rate <n>', 'replay rate, alerts/s', '1000')
-    .option('--exit', 'stop everything after the summary instead of serving until Ctrl-C')
+    .option('--exit', 'stop everything after the summary instead of serving until Ctrl-C (the default when stdout is not a terminal)')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (o: DemoOptions) => {
       const config = commandConfig(o.config);
@@ -180,7 +180,8 @@ export function registerDemo(program: Command): void {
           '',
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
-        if (!o.exit) {
+        // On a terminal the demo keeps serving so the URLs can be opened; piped or in CI it ends by itself.
+        if (!o.exit && process.stdout.isTTY) {
           say('serving until Ctrl-C');
           await interrupted;
         }

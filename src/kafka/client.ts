@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type * as CKJS from '@confluentinc/kafka-javascript';
+import type { IAdminClient, KafkaJS } from '@confluentinc/kafka-javascript';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -8,7 +9,7 @@ import { kafkaError, noteAuthFailure } from './errors.ts';
 import { checkTls } from './security.ts';
 
 // The package is CommonJS with a native addon; createRequire loads it the same way under tsx and node.
-const ckjs = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as typeof import('@confluentinc/kafka-javascript');
+const ckjs = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as typeof CKJS;
 
 export type Producer = KafkaJS.Producer;
 export type Consumer = KafkaJS.Consumer;
@@ -187,7 +188,7 @@ export class KafkaClient {
   }
 
   /** librdkafka's own admin client (createPartitions, which the KafkaJS-style admin lacks); connected, caller disconnects. */
-  rawAdmin(): import('@confluentinc/kafka-javascript').IAdminClient {
+  rawAdmin(): IAdminClient {
     const kafkaJSish: Record<string, unknown> = {
       'bootstrap.servers': this.cluster.brokers.join(','),
       'client.id': `${this.cluster.clientId}-admin`,

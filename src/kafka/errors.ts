@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as CKJS from '@confluentinc/kafka-javascript';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -11,7 +12,7 @@ import { kafkaAuthorizationError } from './errors-authz.ts';
  * sees a ZadsError whose code says what happened.
  */
 
-const ckjs = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as typeof import('@confluentinc/kafka-javascript');
+const ckjs = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as typeof CKJS;
 const E = ckjs.CODES.ERRORS as Record<string, number>;
 
 /** Codes meaning "another process with our transactional id / group membership took over". */

@@ -1,4 +1,5 @@
-import { ZadsError, toZadsError } from '../../errors.ts';
+import { toZadsError } from '../../errors.ts';
+import type { ZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Consumer, EachBatchPayload, KafkaClient, KafkaMessage, RdKafkaConfig } from '../client.ts';
 import { kafkaError } from '../errors.ts';
