@@ -19,7 +19,8 @@ import { CLUSTER3_BROKERS, IPAC_BROKERS } from '../helpers/services.ts';
  * produce → "ipac" → mirror → cluster3 (3 brokers, RF 3, min ISR 2) → archive run → catalogue + segments.
  * While alerts flow, the broker coordinating the mirror's transactions (and leading a share of the night's
  * partitions) is crashed with SIGKILL and started again a few seconds later; then the same is done to the
- * broker that took over the coordination. Nothing may be lost or archived twice.
+ * broker coordinating the filter runner's transactions (or another, when it is the same). A filter runner
+ * (passing every alert) reads cluster3 throughout. Nothing may be lost, archived or filtered twice.
  */
 
 const NIGHT = '20240108';
@@ -95,7 +96,11 @@ interface Kill {
 describe('three-broker fail-over', () => {
   const night = uniqueNightTopic(NIGHT);
   const name = `failover-${night.programid}`;
-  const mirrorTxnId = `zads-mirror-${name}`;
+  /** The mirror's group (its positions on cluster3) and its transactional id (instance "f"). */
+  const mirrorGroup = `zads-mirror-${name}`;
+  const mirrorTxnId = `${mirrorGroup}-f`;
+  const filterTxnId = `zads-filter-${name}-f`;
+  const filterOutput = `${night.topic}_all`;
   const archiveGroup = `failover-${night.programid}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'zads-failover-'));
   const down = new Set<number>();
@@ -125,7 +130,7 @@ describe('three-broker fail-over', () => {
     if (down.size > 0 && !startedCluster) await startCluster3([...down]).catch((err: unknown) => console.error(err));
     await admin?.disconnect();
     await deleteTopics(ipac, [night.topic]).catch((err: unknown) => console.error(err));
-    await deleteTopics(cluster3, [night.topic]).catch((err: unknown) => console.error(err));
+    await deleteTopics(cluster3, [night.topic, filterOutput]).catch((err: unknown) => console.error(err));
     if (startedCluster) await stopCluster3();
     rmSync(dataDir, { recursive: true, force: true });
   }, 300_000);
@@ -133,15 +138,17 @@ describe('three-broker fail-over', () => {
   it(`archives a ${ALERTS}-alert night mirrored into a 3-broker cluster exactly once while ${KILLS} brokers crash in turn`, async () => {
     const a = admin!;
     const t0 = Date.now();
-    const mirror = watch('zads mirror', zads(['mirror', '--from', IPAC_BROKERS.join(','), '--to', CLUSTER3_BROKERS.join(','), '--topics', night.pattern.source, '--name', name]));
+    const mirror = watch('zads mirror', zads(['mirror', '--from', IPAC_BROKERS.join(','), '--to', CLUSTER3_BROKERS.join(','), '--topics', night.pattern.source, '--name', name, '--instance', 'f']));
+    // A filter runner on cluster3 too (a filter passing every alert, so its output must equal its input).
+    const filter = watch('zads filter', zads(['filter', '--filter', join(REPO_ROOT, 'test/filter/fixtures/passes-all.ts'), '--brokers', CLUSTER3_BROKERS.join(','), '--topics', night.pattern.source, '--name', name, '--instance', 'f']));
     const archive = watch('zads archive run', zads(['archive', 'run', '--brokers', CLUSTER3_BROKERS.join(','), '--data', dataDir, '--topics', night.pattern.source, '--group', archiveGroup, '--no-schedule']));
     const producer = watch('zads produce', zads(['produce', '--simulate', String(ALERTS), '--seed', '13', '--night', NIGHT, '--program', String(night.programid), '--brokers', IPAC_BROKERS.join(','), '--rate', String(RATE_ALERTS_PER_SEC), '--json']));
-    children.push(mirror, archive, producer);
-    const running = [mirror, archive];
+    children.push(mirror, archive, producer, filter);
+    const running = [mirror, archive, filter];
     const archived = () => archivedCount(dataDir, NIGHT, night.programid);
     // Mirror progress as the cluster records it: the positions committed inside the mirror's transactions.
     const mirrored = async (): Promise<bigint | undefined> => {
-      const got = await Promise.race([a.fetchOffsets({ groupId: mirrorTxnId, topics: [night.topic] }).catch(() => undefined), sleep(2000).then(() => undefined)]);
+      const got = await Promise.race([a.fetchOffsets({ groupId: mirrorGroup, topics: [night.topic] }).catch(() => undefined), sleep(2000).then(() => undefined)]);
       if (!got) return undefined;
       return got[0]!.partitions.reduce((n, p) => n + (BigInt(p.offset) > 0n ? BigInt(p.offset) : 0n), 0n);
     };
@@ -166,13 +173,15 @@ describe('three-broker fail-over', () => {
     let previous = -1;
     for (let k = 0; k < KILLS; k++) {
       await waitUntil(`${Math.round((ALERTS * (k + 1)) / (KILLS + 3))} alerts archived`, () => archived() >= (ALERTS * (k + 1)) / (KILLS + 3), wait);
-      const coordinator = await coordinatorOf(a, 'transaction', mirrorTxnId);
+      // First the mirror's transaction coordinator, then the filter runner's (the other broker when they share one).
+      const coordinator = await coordinatorOf(a, 'transaction', k === 0 ? mirrorTxnId : filterTxnId);
       const leads = await leadership(a, night.topic);
       const victim = coordinator !== previous && coordinator > 0 ? coordinator : [...leads.entries()].filter(([n]) => n !== previous).sort((x, y) => y[1] - x[1])[0]![0];
       const roles = [
         `leads ${leads.get(victim) ?? 0}/${[...leads.values()].reduce((x, y) => x + y, 0)} partitions`,
         victim === coordinator ? 'mirror transaction coordinator' : '',
-        victim === (await coordinatorOf(a, 'group', mirrorTxnId)) ? 'mirror position group coordinator' : '',
+        victim === (await coordinatorOf(a, 'group', mirrorGroup)) ? 'mirror position group coordinator' : '',
+        victim === (await coordinatorOf(a, 'transaction', filterTxnId)) ? 'filter transaction coordinator' : '',
         victim === (await coordinatorOf(a, 'group', archiveGroup)) ? 'archive group coordinator' : '',
       ].filter(Boolean).join(', ');
       const kill: Kill = { node: victim, roles, atArchived: archived(), whileProducing: !producer.done };
@@ -232,9 +241,19 @@ describe('three-broker fail-over', () => {
       );
     }
 
+    // The filter's output on cluster3: every mirrored record once, per partition, in order, byte for byte.
+    const filtered = await readTopic(cluster3, filterOutput, ALERTS, { digestOnly: true, settleMs: 5000, timeoutMs: 300_000 });
+    expect(filtered).toHaveLength(ALERTS);
+    const f = byPartition(filtered);
+    for (const [partition, records] of t) {
+      expect(f.get(partition)?.map((r) => r.valueSha256), `filter output partition ${partition}`).toEqual(records.map((r) => r.valueSha256));
+    }
+
     mirror.child.kill('SIGTERM');
     archive.child.kill('SIGTERM');
-    const [m, r] = await Promise.all([mirror.exit, archive.exit]);
+    filter.child.kill('SIGTERM');
+    const [m, r, fl] = await Promise.all([mirror.exit, archive.exit, filter.exit]);
+    expect(fl.code, fl.output).toBe(0);
     expect(m.code, m.output).toBe(0);
     expect(r.code, r.output).toBe(0);
     // The archive never saw an alert twice (the catalogue would have absorbed it silently) nor a bad one.
