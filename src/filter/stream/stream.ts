@@ -84,6 +84,8 @@ export class FilterStream {
       maxFetchBytesPerPartition: this.#o.maxFetchBytesPerPartition,
       who: `filter runner ${this.#o.name}`,
       logger: this.#log,
+      // Several partitions in flight: their chunks share one transaction (KafkaSink's group commit).
+      partitionsConcurrently: 4,
       prepare: (_topics, added) => this.#ensureOutputs(added),
       sink: new KafkaSink({
         producer: this.#producer,

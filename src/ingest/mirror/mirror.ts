@@ -77,6 +77,8 @@ export class Mirror {
       maxFetchBytesPerPartition: this.#o.maxFetchBytesPerPartition,
       who: `mirror ${this.#o.name}`,
       logger: this.#log,
+      // Several partitions in flight: their chunks share one transaction (KafkaSink's group commit).
+      partitionsConcurrently: 4,
       prepare: (topics, added) => this.#prepare(topics, added),
       sink: new KafkaSink({
         producer: this.#producer,

@@ -42,12 +42,28 @@ function chunks(messages: KafkaMessage[], maxBytes: number): KafkaMessage[][] {
   return out;
 }
 
+interface Pending {
+  topic: string;
+  partition: number;
+  inputs: KafkaMessage[];
+  outputs: TopicRecords[];
+  /** The input offset after the chunk. */
+  after: string;
+  consumer: Consumer;
+  done: () => void;
+  failed: (err: unknown) => void;
+}
+
 /**
- * A transactional Kafka sink: each chunk of a batch becomes one transaction holding its output records
- * and the input position after it. The next chunk is transformed while the last one commits.
+ * A transactional Kafka sink: each chunk of a batch, with the chunks other partitions hand in meanwhile,
+ * becomes part of one transaction holding their output records and the input position after each (group
+ * commit: the loop consumes several partitions side by side, and one commit serves them all). A chunk is
+ * transformed while the transaction before it commits.
  */
 export class KafkaSink implements Sink {
   readonly #o: KafkaSinkOptions;
+  #queue: Pending[] = [];
+  #committing = false;
 
   constructor(options: KafkaSinkOptions) {
     this.#o = options;
@@ -69,15 +85,56 @@ export class KafkaSink implements Sink {
       // A transform that fails for the next chunk is seen when that chunk's turn comes.
       prepared?.catch(() => undefined);
       const after = (BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString();
-      const started = process.hrtime.bigint();
-      await this.#o.producer.commit(outputs, {
-        consumer: this.#o.offsetsConsumer ?? batch.consumer,
-        topics: [{ topic, partitions: [{ partition, offset: after }] }],
+      await new Promise<void>((resolve, reject) => {
+        this.#queue.push({ topic, partition, inputs: chunk, outputs, after, consumer: this.#o.offsetsConsumer ?? batch.consumer, done: resolve, failed: reject });
+        void this.#drain();
       });
       done += chunk.length;
-      this.#o.committed?.(topic, partition, chunk, outputs, Number(process.hrtime.bigint() - started) / 1e9);
       if (!isRunning()) break;
     }
     return done;
+  }
+
+  /** Commits what is queued, in transactions of at most maxTransactionBytes of input (or one chunk), until the queue is empty. */
+  async #drain(): Promise<void> {
+    if (this.#committing) return;
+    this.#committing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const group: Pending[] = [];
+        let bytes = 0;
+        while (this.#queue.length > 0) {
+          const next = this.#queue[0]!;
+          const size = next.inputs.reduce((n, m) => n + (m.value?.length ?? 0), 0);
+          if (group.length > 0 && (bytes + size > this.#o.maxTransactionBytes || next.consumer !== group[0]!.consumer)) break;
+          group.push(this.#queue.shift()!);
+          bytes += size;
+        }
+        const records = new Map<string, TopicRecords>();
+        for (const p of group) {
+          for (const out of p.outputs) {
+            const r = records.get(out.topic) ?? { topic: out.topic, messages: [] };
+            r.messages.push(...out.messages);
+            records.set(out.topic, r);
+          }
+        }
+        const offsets = new Map<string, { partition: number; offset: string }[]>();
+        for (const p of group) offsets.set(p.topic, [...(offsets.get(p.topic) ?? []), { partition: p.partition, offset: p.after }]);
+        const started = process.hrtime.bigint();
+        try {
+          await this.#o.producer.commit([...records.values()], { consumer: group[0]!.consumer, topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })) });
+        } catch (err) {
+          for (const p of group) p.failed(err);
+          continue;
+        }
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        for (const p of group) {
+          this.#o.committed?.(p.topic, p.partition, p.inputs, p.outputs, seconds / group.length);
+          p.done();
+        }
+      }
+    } finally {
+      this.#committing = false;
+    }
   }
 }
