@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplayRegistry, hashToken } from '../../src/api/index.ts';
+import { ReplayTargetPolicy } from '../../src/replay/index.ts';
 import type { ReplayView } from '../../src/api/index.ts';
 import { openArchive } from '../../src/archive/index.ts';
 import type { Archive } from '../../src/archive/index.ts';
@@ -18,6 +19,9 @@ import { venvPython } from '../helpers/python.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
 import { tarballAlerts } from '../filter/helpers.ts';
 import type { SampleAlert } from '../filter/helpers.ts';
+
+/** The tests' replay topics are zads-test-*: the target policy must allow them. */
+const TEST_POLICY = new ReplayTargetPolicy({ allowedTopics: ['{nightTopic}_replay', 'zads-test-*'] });
 
 const uw = kafkaFor(UW_BROKERS);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -87,7 +91,7 @@ describe('replay through filters: only the passing alerts are re-published', () 
     const either = alerts.filter((a) => purity.test(a.decoded.alert, ctx) === true || bright.test(a.decoded.alert, ctx) === true);
     const r = runZads(
       ['replay', '--data', temp.dataDir, '--night', SAMPLE_NIGHT, '--brokers', UW_BROKERS.join(','), '--topic', topic, '--partitions', '2', '--filter', PURITY_PY, '--filter', 'bright', '--python', venvPython(), '--json'],
-      { env: { ZADS_LOG_LEVEL: 'warn' } },
+      { env: { ZADS_LOG_LEVEL: 'warn', ZADS_REPLAY_ALLOWED_TOPICS: '{nightTopic}_replay,zads-test-*' } },
     );
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as ReplayReport;
@@ -115,8 +119,8 @@ describe('POST /v1/replays with filters', () => {
   beforeAll(async () => {
     data = await buildArchive();
     archive = await openArchive({ dataDir: data.dataDir });
-    api = await startApi(data.dataDir, { replays: new ReplayRegistry({ archive, target: cluster(UW_BROKERS), filterDir: PREDEFINED_PY, python: { python: venvPython(), workers: 2 } }), config: { tokens } });
-    restricted = await startApi(data.dataDir, { replays: new ReplayRegistry({ archive, target: cluster(UW_BROKERS) }), config: { tokens } });
+    api = await startApi(data.dataDir, { replays: new ReplayRegistry({ archive, target: cluster(UW_BROKERS), policy: TEST_POLICY, filterDir: PREDEFINED_PY, python: { python: venvPython(), workers: 2 } }), config: { tokens } });
+    restricted = await startApi(data.dataDir, { replays: new ReplayRegistry({ archive, target: cluster(UW_BROKERS), policy: TEST_POLICY }), config: { tokens } });
   });
 
   afterAll(async () => {
