@@ -5,7 +5,7 @@ import type { IAdminClient, KafkaJS } from '@confluentinc/kafka-javascript';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { kafkaError, noteAuthFailure } from './errors.ts';
+import { kafkaError, noteAuthFailure, noteTransactionFailure } from './errors.ts';
 import { checkTls } from './security.ts';
 
 // The package is CommonJS with a native addon; createRequire loads it the same way under tsx and node.
@@ -77,6 +77,9 @@ function loggerFor(cluster: ClusterConfig, logger: Logger | undefined): KafkaJS.
       const text = `${message} ${JSON.stringify(extra ?? {})}`;
       const sasl = /SASL authentication error: (.*)$/.exec(message)?.[1]?.replace(/ \(after \d+ms in state .*$/, '');
       if (sasl) noteAuthFailure(cluster, sasl);
+      // "Current transaction failed in state InTransaction: … Broker: Topic authorization failed (after 1 ms) (TOPIC_AUTHORIZATION_FAILED)"
+      const txn = /Current transaction failed in state \w+: (.*?)(?: \(after \d+ms\))? \(([A-Z_]+)\)$/.exec(message);
+      if (txn) noteTransactionFailure(cluster, txn[2]!, txn[1]!);
       if (!child || level < n) return;
       // A refused SASL login and an untrusted certificate reach the caller as KAFKA_AUTH / KAFKA_TLS, which say
       // whom and what to check; librdkafka's own lines about them would only repeat the broker's reason.

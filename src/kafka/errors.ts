@@ -32,6 +32,14 @@ export function noteAuthFailure(cluster: ClusterConfig, reason: string): void {
   authFailures.set(clusterKey(cluster), reason);
 }
 
+/** The last failed transaction per cluster, as librdkafka logged it: the messages it purged say only "Purged in queue". */
+const txnFailures = new Map<string, { name: string; reason: string; atMs: number }>();
+
+/** Remembers why librdkafka failed the current transaction on that cluster (client.ts hears it in the client's log). */
+export function noteTransactionFailure(cluster: ClusterConfig, name: string, reason: string): void {
+  txnFailures.set(clusterKey(cluster), { name, reason, atMs: Date.now() });
+}
+
 interface RdError {
   code?: number;
   message?: string;
@@ -101,6 +109,12 @@ export function kafkaError(err: unknown, ctx: KafkaErrorContext): ZadsError {
         `Check sasl.username, sasl.password and sasl.mechanism of this cluster in the config (clusters.ipac.sasl or clusters.uw.sasl), ` +
         `and that the brokers hold ${mechanism.toUpperCase()} credentials for "${user}" (kafka-configs.sh --alter --entity-type users --entity-name ${user} --add-config '${mechanism.toUpperCase()}=[password=…]').`,
     );
+  }
+  // Sends of a failed transaction end as ERR__PURGE_QUEUE / ERR__PURGE_INFLIGHT; the reason is the transaction's.
+  if ((code === E.ERR__PURGE_QUEUE || code === E.ERR__PURGE_INFLIGHT) && ctx.cluster) {
+    const failed = txnFailures.get(clusterKey(ctx.cluster));
+    const named = failed && Date.now() - failed.atMs < 60_000 ? E[`ERR_${failed.name}`] : undefined;
+    if (named !== undefined && named !== code) return kafkaError(Object.assign(new Error(failed!.reason), { code: named, cause: err }), ctx);
   }
   if (code !== undefined && AUTHZ.has(code)) {
     const refused = kafkaAuthorizationError(err, { ...(ctx.topic ? { topic: ctx.topic } : {}), user: ctx.cluster?.sasl?.username, brokers: ctx.cluster?.brokers });
