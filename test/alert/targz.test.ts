@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeflatePool, FileSink, TarGzWriter } from '../../src/alert/index.ts';
+import { DeflatePool, FileSink, ParallelGzip, TarGzWriter } from '../../src/alert/index.ts';
 import type { TarGzSummary } from '../../src/alert/index.ts';
 import { fastavroCandids, realAlerts, renumbered, run } from '../helpers/archive.ts';
 import type { RealAlert } from '../helpers/archive.ts';
@@ -26,7 +26,7 @@ function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-async function write(path: string, members: readonly RealAlert[], options: { level?: number; blockBytes?: number; pool?: DeflatePool }): Promise<TarGzSummary> {
+async function write(path: string, members: readonly RealAlert[], options: { level?: number; blockBytes?: number; pool?: DeflatePool; storeIncompressible?: boolean }): Promise<TarGzSummary> {
   const sink = await FileSink.create(path);
   const writer = new TarGzWriter(sink, { pool, md5: true, ...options });
   for (const a of members) await writer.add({ name: `${a.candid}.avro`, bytes: a.bytes, date: DATE });
@@ -83,6 +83,33 @@ describe('TarGzWriter: one gzip stream deflated on several workers', () => {
     } finally {
       await one.close();
     }
+  });
+
+  it('stores the already-compressed runs (the cutouts) and deflates the rest: both ways read back, storing is no larger', async () => {
+    const mixed = await write(join(dir, 'mixed.tar.gz'), alerts, { blockBytes: SMALL_BLOCK });
+    const plain = await write(join(dir, 'plain.tar.gz'), alerts, { blockBytes: SMALL_BLOCK, storeIncompressible: false });
+    expect(mixed.md5).not.toBe(plain.md5);
+    expect(mixed.sizeBytes).toBeLessThanOrEqual(plain.sizeBytes);
+    for (const name of ['mixed.tar.gz', 'plain.tar.gz']) {
+      expect(pythonTarball(join(dir, name)).members.map((m) => m.sha256)).toEqual(alerts.map((a) => sha256(a.bytes)));
+    }
+  });
+
+  it('ends a stream whose last bytes are random with a final stored block that gzip, Python and Node accept', async () => {
+    // 300 KiB of random bytes then 5 KiB of zeros, then random again to the end: stored runs in the
+    // middle of blocks, at their edges, and as the very last run of the stream.
+    const input = Buffer.concat([randomBytes(300 * 1024), Buffer.alloc(5 * 1024), randomBytes(77 * 1024 + 13)]);
+    const path = join(dir, 'random.gz');
+    const sink = await FileSink.create(path);
+    const gz = new ParallelGzip(sink, { pool, blockBytes: SMALL_BLOCK });
+    for (let at = 0; at < input.length; at += 10_000) await gz.write(input.subarray(at, at + 10_000));
+    const summary = await gz.end();
+    await sink.finish();
+    expect(gunzipSync(readFileSync(path)).equals(input)).toBe(true);
+    run('gzip', ['-t', path]);
+    expect(run('python3', ['-c', 'import gzip,sys,hashlib; print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())', path]).trim()).toBe(sha256(input));
+    // Stored, random bytes cost 5 bytes per 64 KiB block plus the gzip framing.
+    expect(summary.sizeBytes).toBeLessThan(input.length + 200);
   });
 
   it('compresses the repeated schema text across block edges (the previous 32 KiB primes each block)', async () => {

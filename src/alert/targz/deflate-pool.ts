@@ -14,6 +14,8 @@ export interface DeflateJob {
   memLevel: number;
   /** The last block: ends with a final deflate block instead of a sync flush. */
   last: boolean;
+  /** Emit 4 KiB runs that are already compressed (estimated entropy ≥ 7.6 bits/byte) as stored blocks instead of deflating them. */
+  storeIncompressible: boolean;
 }
 
 export interface DeflatePoolOptions {
@@ -93,7 +95,8 @@ export class DeflatePool {
         continue;
       }
       const dictionary = job.dictionary ? new Uint8Array(job.dictionary).buffer : undefined;
-      worker.thread.postMessage({ id, input, dictionary, level: job.level, memLevel: job.memLevel, last: job.last }, [input]);
+      const { level, memLevel, last, storeIncompressible } = job;
+      worker.thread.postMessage({ id, input, dictionary, level, memLevel, last, storeIncompressible }, [input]);
     }
   }
 

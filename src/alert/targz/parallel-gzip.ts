@@ -19,6 +19,13 @@ export interface ParallelGzipOptions {
   pool?: DeflatePool;
   /** Take the MD5 of the output as it goes to the sink (what MD5SUMS lists). Default false. */
   md5?: boolean;
+  /**
+   * Store runs of already-compressed bytes (4 KiB chunks of estimated entropy ≥ 7.6 bits/byte: the
+   * gzipped FITS cutouts that are most of a ZTF alert) instead of deflating them. On real alerts this
+   * takes 2.5× less CPU for a 0.7 % smaller file (deflate-worker.mjs has the measurements). Default true;
+   * false deflates every byte, as gzip and pigz do.
+   */
+  storeIncompressible?: boolean;
 }
 
 export interface GzipSummary {
@@ -50,8 +57,9 @@ const BLOCKS_IN_FLIGHT_PER_WORKER = 2;
 /**
  * gzip on every core, as pigz does: the input is cut into fixed-size blocks, each deflated in a worker
  * thread as raw deflate primed with the 32 KiB before it (so matches reach across block edges as in one
- * long stream), each but the last ending with a sync flush (an empty stored block: byte-aligned, not
- * final), the last with a final block. Raw deflate blocks joined this way are ONE deflate stream; it gets
+ * long stream), each but the last ending byte-aligned and not final (a sync flush: an empty stored
+ * block), the last with a final block. Inside a block, runs of already-compressed bytes are stored, not
+ * deflated (see `storeIncompressible` and deflate-worker.mjs). Raw deflate blocks joined this way are ONE deflate stream; it gets
  * one gzip header and one trailer (CRC-32 of all the input, taken here block by block — zlib's crc32 runs
  * at GB/s — and the length mod 2^32).
  *
@@ -72,6 +80,7 @@ export class ParallelGzip {
   readonly #pool: DeflatePool;
   readonly #md5: Hash | undefined;
   readonly #maxInFlight: number;
+  readonly #storeIncompressible: boolean;
   readonly #inFlight: Promise<Buffer>[] = [];
   #block: Buffer;
   #fill = 0;
@@ -98,6 +107,7 @@ export class ParallelGzip {
     this.#pool = options.pool ?? sharedDeflatePool();
     this.#md5 = options.md5 ? createHash('md5') : undefined;
     this.#maxInFlight = this.#pool.size * BLOCKS_IN_FLIGHT_PER_WORKER;
+    this.#storeIncompressible = options.storeIncompressible ?? true;
     this.#block = Buffer.allocUnsafeSlow(blockBytes);
   }
 
@@ -156,7 +166,7 @@ export class ParallelGzip {
     const dictionary = this.#dictionary;
     // Every block but the last is full, so longer than the window: its end is all the next block needs.
     if (!last) this.#dictionary = Buffer.from(input.subarray(input.length - WINDOW_BYTES));
-    const done = this.#pool.deflate({ input, dictionary, level: this.#level, memLevel: MEM_LEVEL, last });
+    const done = this.#pool.deflate({ input, dictionary, level: this.#level, memLevel: MEM_LEVEL, last, storeIncompressible: this.#storeIncompressible });
     // Observed in order by #writeOldest; without this a failure behind the oldest is "unhandled".
     done.catch(() => undefined);
     this.#inFlight.push(done);
