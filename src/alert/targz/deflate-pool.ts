@@ -36,7 +36,7 @@ interface PoolWorker {
 
 const WORKER = new URL('./deflate-worker.mjs', import.meta.url);
 /** Jobs queued in one worker at a time: its next block is already there when it finishes one. */
-const JOBS_PER_WORKER = 2;
+const JOBS_PER_WORKER = 3;
 
 /**
  * Worker threads that deflate blocks of gzip streams. Started on first use; an idle worker does not keep

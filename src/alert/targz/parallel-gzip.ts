@@ -52,7 +52,7 @@ const WINDOW_BYTES = 32 * 1024;
  */
 const MEM_LEVEL = 9;
 /** Blocks in flight per core: queued in the workers or waiting for their turn to be written. */
-const BLOCKS_IN_FLIGHT_PER_WORKER = 2;
+const BLOCKS_IN_FLIGHT_PER_WORKER = 3;
 
 /**
  * gzip on every core, as pigz does: the input is cut into fixed-size blocks, each deflated in a worker
@@ -71,7 +71,7 @@ const BLOCKS_IN_FLIGHT_PER_WORKER = 2;
  * The output depends only on the input, the level and the block size (never on timing or core count),
  * so the same night always gives the same tarball, byte for byte.
  *
- * Memory: at most (workers × 2 + 1) blocks of input and their output, whatever the length of the input.
+ * Memory: at most (workers × 3 + 1) blocks of input and their output, whatever the length of the input.
  */
 export class ParallelGzip {
   readonly #sink: ByteSink;

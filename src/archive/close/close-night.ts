@@ -25,7 +25,8 @@ export interface CloseNightOptions {
   force?: boolean;
   /** gzip level 0–9. Default DEFAULT_GZIP_LEVEL (6). */
   gzipLevel?: number;
-  /** Alerts read ahead of the tar writer (from disk or S3). Default 4. */
+  /** Alerts read ahead of the tar writer (from disk or S3). Default 16 (~1 MB of alerts): the compressing
+   * workers find the next block ready even when the main thread was off the CPU for a while. */
   readAheadAlerts?: number;
   /**
    * Attempts when alerts of the night arrive while it is being closed (an ingest in the same process):
@@ -75,7 +76,7 @@ export interface CloseReport {
 }
 
 export const DEFAULT_CLOSE_ATTEMPTS = 3;
-export const DEFAULT_READ_AHEAD_ALERTS = 4;
+export const DEFAULT_READ_AHEAD_ALERTS = 16;
 
 export function checkNight(night: string, programid: number): void {
   if (!/^\d{8}$/.test(night)) {
