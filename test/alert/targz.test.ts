@@ -8,6 +8,7 @@ import { DeflatePool, FileSink, ParallelGzip, TarGzWriter } from '../../src/aler
 import type { TarGzSummary } from '../../src/alert/index.ts';
 import { fastavroCandids, realAlerts, renumbered, run } from '../helpers/archive.ts';
 import type { RealAlert } from '../helpers/archive.ts';
+import { venvPython } from '../helpers/python.ts';
 import { pythonTarball } from '../helpers/tarfile.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'zads-targz-'));
@@ -107,7 +108,7 @@ describe('TarGzWriter: one gzip stream deflated on several workers', () => {
     await sink.finish();
     expect(gunzipSync(readFileSync(path)).equals(input)).toBe(true);
     run('gzip', ['-t', path]);
-    expect(run('python3', ['-c', 'import gzip,sys,hashlib; print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())', path]).trim()).toBe(sha256(input));
+    expect(run(venvPython(), ['-c', 'import gzip,sys,hashlib; print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())', path]).trim()).toBe(sha256(input));
     // Stored, random bytes cost 5 bytes per 64 KiB block plus the gzip framing.
     expect(summary.sizeBytes).toBeLessThan(input.length + 200);
   });

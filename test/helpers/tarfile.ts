@@ -1,4 +1,5 @@
 import { run } from './archive.ts';
+import { venvPython } from './python.ts';
 
 const PYTHON_TARFILE = `
 import sys, tarfile, hashlib, gzip, json
@@ -23,10 +24,10 @@ export interface PythonTarMember {
 }
 
 /**
- * A .tar.gz as Python reads it: every member through `tarfile` (name, size, mode, mtime, SHA-256 of its
+ * A .tar.gz as the project's Python reads it: every member through `tarfile` (name, size, mode, mtime, SHA-256 of its
  * bytes), and the whole file through `gzip.decompress` (the tar stream's length). Python's readers are
  * independent of ours (and of zlib's streaming API), so they catch a gzip or tar stream that only we read.
  */
 export function pythonTarball(path: string): { members: PythonTarMember[]; tarBytes: number } {
-  return JSON.parse(run('python3', ['-c', PYTHON_TARFILE, path])) as { members: PythonTarMember[]; tarBytes: number };
+  return JSON.parse(run(venvPython(), ['-c', PYTHON_TARFILE, path])) as { members: PythonTarMember[]; tarBytes: number };
 }
