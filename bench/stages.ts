@@ -7,6 +7,7 @@ import type { Stage } from './harness.ts';
 import { apiStage } from './stages/api.ts';
 import { archiveStage } from './stages/archive.ts';
 import { avscAlone } from './stages/avsc-alone.ts';
+import { closeStage } from './stages/close.ts';
 import { codecDecode } from './stages/codec-decode.ts';
 import { disk } from './stages/disk.ts';
 import { kafkaConsumerPerf } from './stages/kafka-consumer-perf.ts';
@@ -33,6 +34,7 @@ export const STAGES: readonly Stage[] = [
   latencyStage,
   filterStage,
   archiveStage,
+  closeStage,
   replayStage,
   apiStage,
   // everything at once: ingest at ZTF's peak rate while the API answers queries

@@ -178,7 +178,7 @@ export const archiveStage: Stage = {
       const closeMbPerSec = close.alertBytes / MB / close.seconds;
       results.push(
         { metric: 'gzip, one core', value: gzipMbPerSec, unit: 'MB/s', notes: `gzipSync level 6 of ${(raw.length / MB).toFixed(0)} MB of the same alerts` },
-        { metric: 'night close', value: closeMbPerSec, unit: 'MB/s', baseline: 'archive:gzip, one core', goal: '≥ 0.8 of one core\'s gzip', notes: `${close.alerts} alerts, tarball ${(close.bytes / MB).toFixed(0)} MB in ${close.seconds.toFixed(1)} s (writing ${close.writeSeconds.toFixed(1)} s, then read-back check)` },
+        { metric: 'night close', value: closeMbPerSec, unit: 'MB/s', baseline: 'archive:gzip, one core', goal: '≥ 0.8 of one core\'s gzip', notes: `${close.alerts} alerts, tarball ${(close.bytes / MB).toFixed(0)} MB in ${close.seconds.toFixed(1)} s (writing ${close.writeSeconds.toFixed(1)} s on every core, then the end check)` },
       );
     } finally {
       await archive.close();

@@ -15,3 +15,5 @@ export type { AlertSummary, JsonViewOptions } from './json.ts';
 export { DEFAULT_WRITE_VERSION, SHIPPED_VERSIONS, shippedSchema } from './shipped-schemas.ts';
 export type { ShippedVersion } from './shipped-schemas.ts';
 export type { AlertSource, DecodedAlert, ZtfAlert, ZtfCandidate, ZtfCutout, ZtfPrvCandidate } from './types.ts';
+export { DEFAULT_GZIP_LEVEL, DeflatePool, FileSink, ParallelGzip, TarGzWriter, sharedDeflatePool, streamSink } from './targz/index.ts';
+export type { ByteSink, GzipSummary, ParallelGzipOptions, TarGzMember, TarGzSummary, TarGzWriterOptions } from './targz/index.ts';

@@ -1,6 +1,6 @@
-import { TarArchive, ZipArchive } from 'archiver';
-import type { Archiver } from 'archiver';
+import { ZipArchive } from 'archiver';
 import type { Response } from 'express';
+import { TarGzWriter, streamSink } from '../alert/index.ts';
 import type { Archive } from '../archive/index.ts';
 import type { Logger } from '../log.ts';
 import { AlertBytes } from './alert-bytes.ts';
@@ -18,11 +18,11 @@ function memberDate(row: LocatedRow): Date {
   return new Date(Math.max(0, Math.round((row.jd - JD_UNIX_EPOCH) * 86_400_000)));
 }
 
-function newArchiver(format: SubsetFormat): Archiver {
-  // Alerts are mostly gzipped FITS cutouts: gzip level 1 gets nearly all there is to get (the repeated
-  // schema text) at a fraction of the CPU; zip members are stored as they are.
-  return format === 'zip' ? new ZipArchive({ store: true }) : new TarArchive({ gzip: true, gzipOptions: { level: 1 } });
-}
+/**
+ * Alerts are mostly gzipped FITS cutouts: gzip level 1 gets nearly all there is to get (the repeated
+ * schema text) at a fraction of the CPU; zip members are stored as they are.
+ */
+const SUBSET_GZIP_LEVEL = 1;
 
 export interface SendSubsetOptions {
   format: SubsetFormat;
@@ -67,7 +67,11 @@ export async function sendSubset(res: Response, archive: Archive, batches: Itera
     res.status(200).set(headers).end();
     return;
   }
-  const zip = newArchiver(options.format);
+  if (options.format === 'tar.gz') {
+    await sendTarGz(res, archive, batches, headers, options);
+    return;
+  }
+  const zip = new ZipArchive({ store: true });
   const reader = new AlertBytes(archive);
   let closed = false;
   let failure: Error | undefined;
@@ -94,11 +98,10 @@ export async function sendSubset(res: Response, archive: Archive, batches: Itera
         const entry = until(zip, 'entry', res);
         zip.append(bytes, { name: `${row.candid}.avro`, date: memberDate(row) });
         appended += bytes.length;
-        // A tar member is taken once the client has read what came before it: that is the backpressure.
         await entry;
         // Stored zip members are taken at once, so wait here while the archiver holds more than
         // MAX_PENDING_BYTES or the socket is full.
-        while (!stopped() && (res.writableNeedDrain || (options.format === 'zip' && appended - zip.pointer() > MAX_PENDING_BYTES))) {
+        while (!stopped() && (res.writableNeedDrain || appended - zip.pointer() > MAX_PENDING_BYTES)) {
           await until(res, 'drain', res, 20);
         }
       }
@@ -118,6 +121,48 @@ export async function sendSubset(res: Response, archive: Archive, batches: Itera
     options.logger?.warn({ err: (err as Error).message }, 'subset archive interrupted');
     zip.abort();
     if (!res.destroyed) res.destroy(err as Error);
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * The tar.gz form: the one tar.gz writer of the project (compressed on every core, shared with the night
+ * close), writing straight to the response. `add` resolves once the compressed bytes before it are in
+ * the socket's buffer, so a slow client slows the reads; a client that goes away fails the next write.
+ */
+async function sendTarGz(res: Response, archive: Archive, batches: Iterable<LocatedRow[]>, headers: Record<string, string>, options: SendSubsetOptions): Promise<void> {
+  const sink = streamSink(res);
+  const writer = new TarGzWriter(
+    {
+      write(chunk) {
+        options.onBytes?.(chunk.length);
+        return sink.write(chunk);
+      },
+    },
+    { level: SUBSET_GZIP_LEVEL },
+  );
+  const reader = new AlertBytes(archive);
+  res.status(200).set(headers);
+  try {
+    for (const batch of batches) {
+      for (const row of batch) {
+        if (res.destroyed) {
+          writer.abort();
+          return;
+        }
+        await writer.add({ name: `${row.candid}.avro`, bytes: await reader.read(row), date: memberDate(row) });
+      }
+    }
+    await writer.finish();
+    res.end();
+  } catch (err) {
+    writer.abort();
+    if (!res.destroyed) {
+      options.logger?.warn({ err: (err as Error).message }, 'subset archive interrupted');
+      // Cut the connection: the client sees a truncated archive, never a wrong one.
+      res.destroy(err as Error);
+    }
   } finally {
     await reader.close();
   }

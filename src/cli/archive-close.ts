@@ -16,7 +16,7 @@ interface CloseCliOptions {
   allIdle?: boolean;
   force?: boolean;
   upload?: boolean;
-  gzipLevel: string;
+  gzipLevel?: string;
   json?: boolean;
   config?: string;
 }
@@ -88,7 +88,7 @@ export function registerArchiveClose(archive: Command): void {
     .option('--all-idle', 'close every open night idle for archive.closeIdleMinutes (config) instead of one --night')
     .option('--force', 'build the tarball again even if the night is closed already')
     .option('--upload', 'upload each night closed to S3 (config s3) afterwards')
-    .option('--gzip-level <0-9>', 'gzip level of the tarball', '6')
+    .option('--gzip-level <0-9>', 'gzip level of the tarball (default: config archive.closeGzipLevel, 6)')
     .option('--json', 'print the report(s) as JSON on stdout')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (opts: CloseCliOptions) => {
@@ -96,11 +96,11 @@ export function registerArchiveClose(archive: Command): void {
         throw new ZadsError('CONFIG_INVALID', 'give either --night YYYYMMDD (with --program N) or --all-idle', { context: { option: 'night' } });
       }
       const programid = programOption(opts.program);
-      const gzipLevel = Number(opts.gzipLevel);
+      const config = commandConfig(opts.config);
+      const gzipLevel = opts.gzipLevel === undefined ? config.archive.closeGzipLevel : Number(opts.gzipLevel);
       if (!Number.isInteger(gzipLevel) || gzipLevel < 0 || gzipLevel > 9) {
         throw new ZadsError('CONFIG_INVALID', `--gzip-level must be 0 to 9, not ${JSON.stringify(opts.gzipLevel)}`, { context: { option: 'gzip-level' } });
       }
-      const config = commandConfig(opts.config);
       if (opts.upload && !config.s3) throw new ZadsError('CONFIG_INVALID', '--upload needs an S3 store: set "s3" in the config', { context: { key: 's3' } });
       const archived = await openArchive({ dataDir: existingDataDir(opts.data, config), s3: config.s3, writer: true });
       const progress = closeProgress();

@@ -58,6 +58,7 @@ export function registerArchiveRun(archive: Command): void {
         ? startCloseSchedule(archived, {
             cronExpression: config.archive.closeSchedule,
             idleMinutes: config.archive.closeIdleMinutes,
+            close: { gzipLevel: config.archive.closeGzipLevel },
             remote: config.s3 ? { keepLocalNights: config.archive.keepLocalNights, partSizeBytes: config.s3.partSizeBytes } : undefined,
             logger,
             onClosed: (r) => logger.info({ report: r }, 'night closed'),

@@ -23,6 +23,7 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; kind: 'string' 
   ZADS_LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
   ZADS_CLOSE_SCHEDULE: { path: ['archive', 'closeSchedule'], kind: 'string' },
   ZADS_CLOSE_IDLE_MINUTES: { path: ['archive', 'closeIdleMinutes'], kind: 'int' },
+  ZADS_CLOSE_GZIP_LEVEL: { path: ['archive', 'closeGzipLevel'], kind: 'int' },
   ZADS_KEEP_LOCAL_NIGHTS: { path: ['archive', 'keepLocalNights'], kind: 'int' },
   ZADS_REPLAY_TOPIC_TEMPLATE: { path: ['replay', 'topicTemplate'], kind: 'string' },
   ZADS_REPLAY_ALLOWED_TOPICS: { path: ['replay', 'allowedTopics'], kind: 'list' },

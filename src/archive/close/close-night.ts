@@ -13,7 +13,6 @@ import { exclusive } from './lock.ts';
 import { setMd5sumsEntry } from '../md5sums.ts';
 import { memberDate, memberName } from './member.ts';
 import { readAhead } from './read-ahead.ts';
-import { checkReadBack } from './read-back.ts';
 import { writeTarball } from './write-tarball.ts';
 import type { TarMemberInput } from './write-tarball.ts';
 
@@ -24,9 +23,10 @@ export interface CloseNightOptions {
   programid: number;
   /** Rebuild the tarball of a night that is already closed. Default false: a closed night is left as it is. */
   force?: boolean;
-  /** gzip level 0–9. Default 6. */
+  /** gzip level 0–9. Default DEFAULT_GZIP_LEVEL (6). */
   gzipLevel?: number;
-  /** Alerts read ahead of the tar writer (from disk or S3). Default 4. */
+  /** Alerts read ahead of the tar writer (from disk or S3). Default 16 (~1 MB of alerts): the compressing
+   * workers find the next block ready even when the main thread was off the CPU for a while. */
   readAheadAlerts?: number;
   /**
    * Attempts when alerts of the night arrive while it is being closed (an ingest in the same process):
@@ -76,7 +76,7 @@ export interface CloseReport {
 }
 
 export const DEFAULT_CLOSE_ATTEMPTS = 3;
-export const DEFAULT_READ_AHEAD_ALERTS = 4;
+export const DEFAULT_READ_AHEAD_ALERTS = 16;
 
 export function checkNight(night: string, programid: number): void {
   if (!/^\d{8}$/.test(night)) {
@@ -89,11 +89,17 @@ export function checkNight(night: string, programid: number): void {
 
 /**
  * Closes a night: writes `ztf_public_YYYYMMDD.tar.gz` (or the partnership / programidN name) in the UW
- * layout — one `<candid>.avro` member per alert, in candid order, each the exact bytes archived — reads
- * it back to check every member, moves it into place, sets its line in the folder's MD5SUMS and marks the
- * night closed in the catalogue. The alerts are streamed from the segments (or S3, for a pruned night)
- * through tar and gzip into a temporary file beside the target, so memory stays flat whatever the night's
- * size; a crash leaves the previous tarball (if any) in place and the night open.
+ * layout — one `<candid>.avro` member per alert, in candid order, each the exact bytes archived, each
+ * checked against its catalogue row as it is written — checks the file's size and end on disk, moves it
+ * into place, sets its line in the folder's MD5SUMS and marks the night closed in the catalogue. The
+ * alerts are streamed from the segments (or S3, for a pruned night) through tar and a gzip compressed on
+ * every core into a temporary file beside the target, so memory stays flat whatever the night's size.
+ * A crash (kill -9 included) while the tarball is written leaves the previous tarball and MD5SUMS as they
+ * were and the night as it was: the new file is a temporary until it is fsynced and renamed over the old,
+ * then MD5SUMS is replaced the same way, and only then is the night marked closed. Closing again removes
+ * the temporary and starts over. (A crash in the instant between the two renames leaves the new tarball
+ * beside the old MD5SUMS line with the night not marked closed; the next close writes the same bytes
+ * again — the tarball depends only on the alerts — and the line with them.)
  *
  * The rows come from a read-only snapshot of the catalogue, so an ingest writing in the same process is
  * not blocked; if it records alerts of this night meanwhile, the tarball is built again with them.
@@ -177,7 +183,15 @@ async function buildTarball(archive: Archive, options: CloseNightOptions, key: s
     const started = performance.now();
     const members = async function* (): AsyncGenerator<TarMemberInput> {
       const rows = readAhead(snapshot.alertsOfNight(night, programid), (r: AlertRow) => reader.alertBytes(r), options.readAheadAlerts ?? DEFAULT_READ_AHEAD_ALERTS);
-      for await (const [r, bytes] of rows) yield { name: memberName(r.candid), date: memberDate(r), bytes };
+      for await (const [r, bytes] of rows) {
+        // The member as it goes into the tar stream must be the alert the catalogue recorded.
+        if (bytes.length !== r.byteLength) {
+          throw new ZadsError('ARCHIVE_CORRUPT', `alert ${r.candid} read ${bytes.length} bytes from ${r.segment}, not the ${r.byteLength} recorded`, {
+            context: { night, candid: r.candid.toString(), file: r.segment },
+          });
+        }
+        yield { name: memberName(r.candid), date: memberDate(r), bytes };
+      }
     };
     const written = await writeTarball(tmp, members(), {
       gzipLevel: options.gzipLevel,
@@ -187,7 +201,6 @@ async function buildTarball(archive: Archive, options: CloseNightOptions, key: s
     });
     snapshot.db.exec('COMMIT');
     const writeSeconds = (performance.now() - started) / 1000;
-    await checkReadBack(tmp, written, { night, programid });
     await rename(tmp, path);
     await fsyncDir(dirname(path));
     await setMd5sumsEntry(archive.local, md5sumsKey(programid), { md5: written.md5, name: tarballName(night, programid) });

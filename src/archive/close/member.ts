@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import type { Hash } from 'node:crypto';
-
 /** Julian date of the Unix epoch (1970-01-01T00:00:00Z). */
 const JD_UNIX_EPOCH = 2440587.5;
 const MS_PER_DAY = 86_400_000;
@@ -24,46 +21,4 @@ export function memberDate(row: { kafkaTimestamp: number | null; jd: number }): 
   if (row.kafkaTimestamp !== null && Number.isFinite(row.kafkaTimestamp)) return new Date(row.kafkaTimestamp);
   const ms = Math.round((row.jd - JD_UNIX_EPOCH) * MS_PER_DAY);
   return new Date(Number.isFinite(ms) && ms > 0 ? ms : 0);
-}
-
-/**
- * A digest of a sequence of members (name, length and bytes of each, in order). Computed once over the
- * bytes handed to the tar writer and once over the members read back from the written file, it tells
- * whether every member came back with the same name, in the same place, with the same bytes, without
- * keeping anything per member in memory.
- */
-export class MemberDigest {
-  readonly #hash: Hash = createHash('sha256');
-  #members = 0;
-  #bytes = 0;
-
-  add(name: string, bytes: Buffer): void {
-    this.begin(name, bytes.length);
-    this.update(bytes);
-  }
-
-  /** Starts a member whose bytes follow in `update` calls (a member read in chunks). */
-  begin(name: string, sizeBytes: number): void {
-    const head = Buffer.alloc(8);
-    head.writeBigUInt64BE(BigInt(sizeBytes));
-    this.#hash.update(name, 'utf8').update('\0').update(head);
-    this.#members++;
-  }
-
-  update(chunk: Buffer): void {
-    this.#hash.update(chunk);
-    this.#bytes += chunk.length;
-  }
-
-  get members(): number {
-    return this.#members;
-  }
-
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  digest(): string {
-    return this.#hash.digest('hex');
-  }
 }

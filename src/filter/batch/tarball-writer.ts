@@ -1,8 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import tar from 'tar-stream';
+import { FileSink, TarGzWriter } from '../../alert/index.ts';
 
 /** What a finished tarball holds. */
 export interface WrittenTarball {
@@ -16,27 +13,33 @@ export interface WrittenTarball {
 
 /**
  * Writes a UW-layout tarball — gzipped tar, one `<candid>.avro` member per alert with its exact bytes —
- * streamed: each member is handed over once the tar stream has taken the previous one, so memory holds
- * a member and the streams' buffers. The file is written beside `path` and renamed into place by
- * `finish()`, so `path` never holds half a result.
+ * through the project's one tar.gz writer (alert/targz, compressed on every core), streamed: each member
+ * is taken once there is room, so memory holds a few blocks whatever the count. The file is written
+ * beside `path` and renamed into place by `finish()`, so `path` never holds half a result.
  */
 export class TarballWriter {
   readonly path: string;
   readonly #partial: string;
-  readonly #pack = tar.pack();
-  readonly #written: Promise<void>;
-  readonly #failed: Promise<never>;
+  readonly #sink: Promise<FileSink>;
+  #writer: TarGzWriter | undefined;
   readonly #names = new Set<string>();
-  #memberBytes = 0;
   #duplicates = 0;
 
   constructor(path: string) {
     this.path = path;
-    this.#partial = `${path}.partial-${process.pid}`;
-    this.#written = pipeline(this.#pack, createGzip(), createWriteStream(this.#partial, { mode: 0o644, flush: true }));
-    // A failure of the file side must also stop a member waiting to be taken.
-    this.#failed = this.#written.then(() => new Promise<never>(() => undefined));
-    this.#failed.catch(() => undefined);
+    const partial = `${path}.partial-${process.pid}`;
+    this.#partial = partial;
+    // A failure to open surfaces at the first add or at finish.
+    this.#sink = (async () => {
+      await rm(partial, { force: true });
+      return FileSink.create(partial);
+    })();
+    this.#sink.catch(() => undefined);
+  }
+
+  async #open(): Promise<TarGzWriter> {
+    this.#writer ??= new TarGzWriter(await this.#sink);
+    return this.#writer;
   }
 
   /** Appends one member; false (and nothing written) when a member of that name is there already. */
@@ -46,26 +49,24 @@ export class TarballWriter {
       return false;
     }
     this.#names.add(name);
-    const taken = new Promise<void>((resolve, reject) => {
-      this.#pack.entry({ name, size: bytes.length, mtime: date, mode: 0o644, type: 'file' }, bytes, (err) => (err ? reject(err) : resolve()));
-    });
-    await Promise.race([taken, this.#failed]);
-    this.#memberBytes += bytes.length;
+    await (await this.#open()).add({ name, bytes, date });
     return true;
   }
 
-  /** Ends the tarball and moves it to `path`. */
+  /** Ends the tarball, makes it durable and moves it to `path`. */
   async finish(): Promise<WrittenTarball> {
-    this.#pack.finalize();
-    await this.#written;
+    const writer = await this.#open();
+    const summary = await writer.finish();
+    await (await this.#sink).finish();
     await rename(this.#partial, this.path);
-    return { path: this.path, members: this.#names.size, memberBytes: this.#memberBytes, duplicates: this.#duplicates };
+    return { path: this.path, members: summary.members, memberBytes: summary.memberBytes, duplicates: this.#duplicates };
   }
 
   /** Stops writing and removes the partial file; safe after a failure. */
   async abort(): Promise<void> {
-    this.#pack.destroy();
-    await this.#written.catch(() => undefined);
+    this.#writer?.abort();
+    const sink = await this.#sink.catch(() => undefined);
+    await sink?.close().catch(() => undefined);
     await rm(this.#partial, { force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,22 @@ describe('zads archive close', () => {
     const none = runZads(['archive', 'close', '--data', empty, '--night', '20180819']);
     expect(none.status).not.toBe(0);
     expect(none.stderr).toContain(`no archive in ${empty}`);
+  });
+
+  it('takes the gzip level from --gzip-level, else from archive.closeGzipLevel (ZADS_CLOSE_GZIP_LEVEL), and refuses a bad one', () => {
+    const tarball = join(t.dataDir, 'alerts/public/ztf_public_20180819.tar.gz');
+    // Byte 8 of a gzip header (XFL) says how it was compressed: 2 at level 9, 4 at level 1, 0 otherwise.
+    const xfl = (): number => readFileSync(tarball)[8]!;
+    expect(runZads(['archive', 'close', '--data', t.dataDir, '--night', '20180819', '--force'], { env: { ZADS_CLOSE_GZIP_LEVEL: '1' } }).status).toBe(0);
+    expect(xfl()).toBe(4);
+    expect(runZads(['archive', 'close', '--data', t.dataDir, '--night', '20180819', '--force', '--gzip-level', '9'], { env: { ZADS_CLOSE_GZIP_LEVEL: '1' } }).status).toBe(0);
+    expect(xfl()).toBe(2);
+    expect(runZads(['archive', 'close', '--data', t.dataDir, '--night', '20180819', '--force']).status).toBe(0);
+    expect(xfl()).toBe(0);
+    const bad = runZads(['archive', 'close', '--data', t.dataDir, '--night', '20180819', '--force'], { env: { ZADS_CLOSE_GZIP_LEVEL: '12' } });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('archive.closeGzipLevel');
+    expect(run('tar', ['-tzf', tarball]).trim().split('\n')).toHaveLength(12);
   });
 
   it('closes every idle night with --all-idle', () => {

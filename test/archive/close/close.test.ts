@@ -8,6 +8,7 @@ import type { CloseReport } from '../../../src/archive/close/index.ts';
 import { md5sumsKey, tarballKey } from '../../../src/archive/index.ts';
 import { addAlerts, fastavroCandids, realAlerts, renumbered, run, tempArchive } from '../../helpers/archive.ts';
 import type { RealAlert, TempArchive } from '../../helpers/archive.ts';
+import { pythonTarball } from '../../helpers/tarfile.ts';
 
 const NIGHT = '20180819';
 
@@ -56,6 +57,14 @@ describe('closeNight on the real ZTF alerts', () => {
     const folder = join(t.dataDir, 'alerts/public');
     expect(readFileSync(join(t.dataDir, md5sumsKey(1)), 'utf8')).toBe(`${report.md5}  ztf_public_20180819.tar.gz\n`);
     expect(run('md5sum', ['-c', 'MD5SUMS'], folder).trim()).toBe('ztf_public_20180819.tar.gz: OK');
+  });
+
+  it('Python tarfile and gzip read every member, with the bytes of its alert', () => {
+    const py = pythonTarball(tarball);
+    const bySha = new Map(alerts.map((a) => [createHash('sha256').update(a.bytes).digest('hex'), a]));
+    expect(py.members).toHaveLength(42);
+    for (const m of py.members) expect(`${bySha.get(m.sha256)?.candid}.avro`).toBe(m.name);
+    expect(py.members.every((m) => m.file && m.mode === 0o644)).toBe(true);
   });
 
   it('holds each alert byte for byte, and Python fastavro reads every member', () => {
