@@ -13,6 +13,7 @@ import { kafkaConsumerPerf } from './stages/kafka-consumer-perf.ts';
 import { kafkaProducerPerf } from './stages/kafka-producer-perf.ts';
 import { loadStage } from './stages/load.ts';
 import { loopback } from './stages/loopback.ts';
+import { mirrorMaker2 } from './stages/mirrormaker2.ts';
 import { mirrorStage } from './stages/mirror.ts';
 import { filterStage } from './stages/filter.ts';
 import { replayStage } from './stages/replay.ts';
@@ -23,6 +24,7 @@ export const STAGES: readonly Stage[] = [
   loopback,
   kafkaProducerPerf,
   kafkaConsumerPerf,
+  mirrorMaker2,
   avscAlone,
   // our code, each against its baseline
   codecDecode,
