@@ -1,6 +1,7 @@
 /**
  * Kafka's own command-line tools (ProducerPerformance, ConsumerPerformance), run with `java` from the
- * jars ops/fetch.sh put in the cache — found the way ops/services.sh finds them.
+ * jars ops/fetch.sh put in the cache — found the way ops/services.sh finds them; and MirrorMaker 2
+ * (`ops/fetch.sh --mm2`), run as a long-lived child process.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -44,9 +45,13 @@ function readVersionsEnv(cacheDir: string): Record<string, string> {
   return vars;
 }
 
+function cacheDirOf(repoRoot: string): string {
+  return process.env.ZADS_CACHE_DIR ?? join(repoRoot, '.cache');
+}
+
 /** Finds java and Kafka's jars; throws, saying what to run, when the jars are not there. */
 export function findKafkaTools(repoRoot: string): KafkaTools {
-  const cacheDir = process.env.ZADS_CACHE_DIR ?? join(repoRoot, '.cache');
+  const cacheDir = cacheDirOf(repoRoot);
   const vars = readVersionsEnv(cacheDir);
   const candidates: string[] = [];
   if (vars.KAFKA_LIBS) candidates.push(vars.KAFKA_LIBS);
@@ -130,4 +135,105 @@ export function runKafkaTool(
       finish(new Error(`${short} failed (${why})${tail ? `: ${tail}` : ''}`));
     });
   });
+}
+
+export interface MirrorMakerJars {
+  java: string;
+  /** The folder of connect-mirror, connect-runtime and their dependencies (MM2_LIBS of versions.env). */
+  libsDir: string;
+  /** MM2_VERSION: the broker's Kafka version. */
+  version: string;
+}
+
+function mirrorMakerJarsIn(cacheDir: string): MirrorMakerJars | undefined {
+  const vars = readVersionsEnv(cacheDir);
+  const libsDir = vars.MM2_LIBS;
+  if (!libsDir || !existsSync(libsDir) || !readdirSync(libsDir).some((f) => /^connect-mirror-\d.*\.jar$/.test(f))) return undefined;
+  return { java: javaExecutable(), libsDir, version: vars.MM2_VERSION ?? 'unknown' };
+}
+
+/**
+ * MirrorMaker 2's jars: fetched by `ops/fetch.sh --mm2` (Maven Central, ~32 MB, once) when versions.env
+ * does not name them yet.
+ */
+export async function findMirrorMaker(ctx: BenchContext): Promise<MirrorMakerJars> {
+  const cacheDir = cacheDirOf(ctx.repoRoot);
+  const found = mirrorMakerJarsIn(cacheDir);
+  if (found) return found;
+  ctx.progress(`MirrorMaker 2 is not in ${cacheDir}: running ops/fetch.sh --mm2`, true);
+  const script = join(ctx.repoRoot, 'ops', 'fetch.sh');
+  const child = spawn('bash', [script, '--mm2'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ZADS_CACHE_DIR: cacheDir } });
+  const tail: string[] = [];
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n').filter((l) => l.trim())) {
+      ctx.progress(line, true);
+      tail.push(line);
+    }
+    tail.splice(0, Math.max(0, tail.length - 5));
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const fetched = code === 0 ? mirrorMakerJarsIn(cacheDir) : undefined;
+  if (!fetched) throw new Error(`ops/fetch.sh --mm2 did not fetch MirrorMaker 2 (exit code ${code}): ${tail.join(' | ')}`);
+  return fetched;
+}
+
+/** A long-lived java child process (MirrorMaker 2), its output kept as a short tail. */
+export interface JavaProcess {
+  readonly pid: number | undefined;
+  /** Resolves with the exit code (or the signal's name) once the process has ended. */
+  readonly exited: Promise<number | string>;
+  running(): boolean;
+  /** The last lines it printed on stdout and stderr. */
+  outputTail(): string[];
+  /** SIGTERM (a clean shutdown), SIGKILL after `graceMs`; resolves once it has ended. Idempotent. */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+export function startJava(
+  ctx: BenchContext,
+  java: string,
+  jvmArgs: readonly string[],
+  classpath: string,
+  className: string,
+  args: readonly string[],
+): JavaProcess {
+  const child = spawn(java, [...jvmArgs, '-cp', classpath, className, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail: string[] = [];
+  const keep = (chunk: string): void => {
+    tail.push(...chunk.split('\n').filter((l) => l.trim()));
+    tail.splice(0, Math.max(0, tail.length - 20));
+  };
+  child.stdout.setEncoding('utf8').on('data', keep);
+  child.stderr.setEncoding('utf8').on('data', keep);
+  let ended = false;
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('error', (err) => {
+      ended = true;
+      keep(`could not run ${java}: ${err.message} (set ZADS_JAVA or JAVA_HOME)`);
+      resolve('spawn error');
+    });
+    child.on('close', (code, signal) => {
+      ended = true;
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  let stopping: Promise<number | string> | undefined;
+  const stop = (graceMs = 30_000): Promise<number | string> => {
+    stopping ??= (async () => {
+      if (ended) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => !ended && child.kill('SIGKILL'), graceMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    })();
+    return stopping;
+  };
+  const onAbort = (): void => void stop(5000);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  void exited.then(() => ctx.signal.removeEventListener('abort', onAbort));
+  return { pid: child.pid, exited, running: () => !ended, outputTail: () => [...tail], stop };
 }

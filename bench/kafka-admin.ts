@@ -45,11 +45,14 @@ export async function createScratchTopic(ctx: BenchContext, prefix: string, part
   return { topic, partitions, drop };
 }
 
-/** A unique consumer group id; the group is deleted when the run ends. */
-export function scratchGroup(ctx: BenchContext, prefix: string): string {
+/**
+ * A unique group id (a consumer group, or a Connect worker group); the group is deleted when the run ends,
+ * from `bootstrap` (default: the stages' cluster).
+ */
+export function scratchGroup(ctx: BenchContext, prefix: string, bootstrap = ctx.kafkaBootstrap): string {
   const group = `${prefix}-${randomUUID().slice(0, 8)}`;
   ctx.defer(`delete group ${group}`, () =>
-    withAdmin(ctx.kafkaBootstrap, async (admin) => {
+    withAdmin(bootstrap, async (admin) => {
       try {
         await admin.deleteGroups([group]);
       } catch (err) {

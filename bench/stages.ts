@@ -14,6 +14,7 @@ import { kafkaConsumerPerf } from './stages/kafka-consumer-perf.ts';
 import { kafkaProducerPerf } from './stages/kafka-producer-perf.ts';
 import { loadStage } from './stages/load.ts';
 import { loopback } from './stages/loopback.ts';
+import { mirrorMaker2 } from './stages/mirrormaker2.ts';
 import { mirrorStage } from './stages/mirror.ts';
 import { produceStage } from './stages/produce.ts';
 import { latencyStage } from './stages/latency.ts';
@@ -26,6 +27,7 @@ export const STAGES: readonly Stage[] = [
   loopback,
   kafkaProducerPerf,
   kafkaConsumerPerf,
+  mirrorMaker2,
   avscAlone,
   // our code, each against its baseline
   codecDecode,

@@ -5,11 +5,18 @@
 #
 #   bash ops/fetch.sh            # fetch what is missing
 #   bash ops/fetch.sh --force    # re-fetch
+#   bash ops/fetch.sh --mm2      # also Kafka MirrorMaker 2 (connect-mirror + connect-runtime), for the
+#                                # benchmark's mirrormaker2 baseline only; combines with --force
 #
 # Env: ZADS_CACHE_DIR (default <repo>/.cache)
 #      ZADS_KAFKA_VERSIONS   candidate Kafka versions, first that resolves wins
 #      ZADS_S3PROXY_VERSIONS candidate S3Proxy versions, first that resolves wins
-# Writes $ZADS_CACHE_DIR/versions.env (KAFKA_VERSION, KAFKA_LIBS, S3PROXY_VERSION, S3PROXY_JAR).
+# Writes $ZADS_CACHE_DIR/versions.env (KAFKA_VERSION, KAFKA_LIBS, S3PROXY_VERSION, S3PROXY_JAR, and
+# MM2_VERSION, MM2_LIBS once MirrorMaker 2 of that Kafka version has been fetched).
+#
+# MirrorMaker 2 is fetched only when asked: ~60 jars (~32 MB: Connect runtime, Jetty, Jersey) that neither
+# the services nor the test suite use, so CI's setup does not pay for them. The bench stage that needs it
+# runs "ops/fetch.sh --mm2" itself when MM2_LIBS is missing.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +30,14 @@ RELOAD4J_VERSION=1.2.25
 DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
 
 FORCE=0
-[[ "${1:-}" == "--force" ]] && FORCE=1
+WANT_MM2=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --mm2) WANT_MM2=1 ;;
+    *) printf '[fetch] unknown option %s (use --force, --mm2)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 mkdir -p "$CACHE_DIR"
 CACHE_DIR="$(cd "$CACHE_DIR" && pwd)"
@@ -123,11 +137,45 @@ fetch_s3proxy() {
   return 1
 }
 
+# MirrorMaker 2 of the broker's Kafka version: connect-mirror (with connect-mirror-client and
+# connect-runtime, and their runtime deps) in a libs folder of its own, run as
+# java -cp "$MM2_LIBS/*" org.apache.kafka.connect.mirror.MirrorMaker <mm2.properties>.
+# connect-runtime brings reload4j; the slf4j binding is added explicitly, as for Kafka.
+fetch_mm2() {
+  local v=$KAFKA_VERSION dir="$CACHE_DIR/connect-mirror-$KAFKA_VERSION"
+  if [[ $FORCE == 0 && -f "$dir/.complete" ]]; then
+    log "mirrormaker 2 $v already in $dir/libs"; return 0
+  fi
+  log "fetching connect-mirror + connect-runtime $v (with runtime deps) ..."
+  rm -rf "$dir"
+  write_pom "$dir/pom" "
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-mirror</artifactId><version>$v</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-mirror-client</artifactId><version>$v</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId><version>$v</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>$SLF4J_VERSION</version></dependency>
+    <dependency><groupId>ch.qos.reload4j</groupId><artifactId>reload4j</artifactId><version>$RELOAD4J_VERSION</version></dependency>"
+  if copy_deps "$dir/pom" "$dir/libs" -DexcludeArtifactIds=slf4j-log4j12,log4j,logback-classic,logback-core \
+    && ls "$dir/libs/connect-mirror-$v.jar" "$dir/libs/connect-runtime-$v.jar" "$dir/libs/kafka-clients-$v.jar" >/dev/null 2>&1; then
+    date -u +%FT%TZ >"$dir/.complete"
+    log "mirrormaker 2 $v: $(ls "$dir/libs" | wc -l) jars in $dir/libs"
+    return 0
+  fi
+  log "ERROR: connect-mirror $v did not resolve; see $LOG"; rm -rf "$dir"
+  tail -n 30 "$LOG" >&2 || true
+  return 1
+}
+
 start_ts=$(date +%s)
 : >"$LOG"
 KAFKA_VERSION=""; S3PROXY_VERSION=""
 fetch_kafka
 fetch_s3proxy
+if [[ $WANT_MM2 == 1 ]]; then fetch_mm2; fi
+# Kept in versions.env by every run once fetched, with or without --mm2.
+MM2_ENV=""
+if [[ -f "$CACHE_DIR/connect-mirror-$KAFKA_VERSION/.complete" ]]; then
+  MM2_ENV="MM2_VERSION=$KAFKA_VERSION"$'\n'"MM2_LIBS=$CACHE_DIR/connect-mirror-$KAFKA_VERSION/libs"$'\n'
+fi
 
 tmp="$CACHE_DIR/versions.env.tmp"
 cat >"$tmp" <<ENV
@@ -137,5 +185,6 @@ KAFKA_LIBS=$CACHE_DIR/kafka-$KAFKA_VERSION/libs
 S3PROXY_VERSION=$S3PROXY_VERSION
 S3PROXY_JAR=$CACHE_DIR/s3proxy-$S3PROXY_VERSION/s3proxy.jar
 ENV
+printf '%s' "$MM2_ENV" >>"$tmp"
 mv "$tmp" "$CACHE_DIR/versions.env"
-log "done in $(( $(date +%s) - start_ts ))s: kafka $KAFKA_VERSION, s3proxy $S3PROXY_VERSION ($CACHE_DIR/versions.env)"
+log "done in $(( $(date +%s) - start_ts ))s: kafka $KAFKA_VERSION, s3proxy $S3PROXY_VERSION${MM2_ENV:+, mirrormaker 2 $KAFKA_VERSION} ($CACHE_DIR/versions.env)"
