@@ -84,7 +84,7 @@ describe('mirror, IPAC → UW, on the real brokers', () => {
     expect(meta[0]!.partitions).toHaveLength(4);
     expect(mirror.stats.records).toBe(messages.length);
     expect(await metrics.getSingleMetricAsString('zads_mirror_records_total')).toMatch(new RegExp(`topic="${night.topic}"`));
-  });
+  }, 180_000);
 
   it('finds a topic created upstream while it runs and mirrors it', async () => {
     const created = Date.now();

@@ -212,7 +212,8 @@ describe('S3 down: closes go on, uploads wait, nothing is pruned that S3 does no
 
         await s3.start();
         await waitFor('both nights in S3 and pruned', () => [UPLOADED, WAITING].every((n) => t.archive.catalogue.night(n, 1)?.stored === 's3'));
-        expect(lines.some((l) => l.msg.startsWith('S3 reachable again'))).toBe(true);
+        // The recovery is logged once the whole retry (uploads, then pruning) has ended, a moment after the catalogue says so.
+        await waitFor('the recovery logged', () => lines.some((l) => l.msg.startsWith('S3 reachable again')));
         for (const [n, local] of tarballs) {
           expect((await readAll(await t.archive.remote!.get(tarballKey(n, 1)))).equals(local)).toBe(true);
           expect(await t.archive.local.head(tarballKey(n, 1))).toBeUndefined();
