@@ -170,9 +170,6 @@ export class KafkaClient {
       'js.consumer.max.batch.size': o.maxBatchSize ?? 500,
       'fetch.max.bytes': 64 * 1024 * 1024,
       'enable.partition.eof': false,
-      // librdkafka prefetches up to 64 MB per partition by default: a 16-partition night of 70 KB alerts would
-      // hold a gigabyte. 16 MB a partition keeps the fetches full and memory bounded.
-      'queued.max.messages.kbytes': 16 * 1024,
       'allow.auto.create.topics': false,
       ...(o.groupInstanceId ? { 'group.instance.id': o.groupInstanceId } : {}),
       ...o.rdkafka,
