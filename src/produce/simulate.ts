@@ -44,12 +44,31 @@ export interface ResolvedSimulation {
   schemaVersion: ShippedVersion;
 }
 
+/** ZTF's night id counts days from 2017-01-01 (jd 2457754.5): the first night a candid can name. */
+const FIRST_NIGHT = '20170101';
+/**
+ * The last night whose candids fit in a signed 64-bit long: pid = nid·10^9 + dayCode·10^4 + rcid·100 + 15 and
+ * candid = pid·10^6 + programid·10^5 + index, so nid·10^15 + 10^15 must stay below 2^63 (nid ≤ 9,222).
+ */
+const LAST_NIGHT = (() => {
+  const maxNid = Number((2n ** 63n - 1n) / 10n ** 15n) - 1;
+  return new Date(Date.UTC(2017, 0, 1) + maxNid * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+})();
+
 export function resolveSimulation(options: SimulateOptions): ResolvedSimulation {
   const programid = options.programid ?? 1;
   try {
     nightTopicName(options.night, programid);
   } catch (cause) {
     throw new ZadsError('CONFIG_INVALID', (cause as Error).message, { cause, context: { night: options.night } });
+  }
+  if (options.night < FIRST_NIGHT || options.night > LAST_NIGHT) {
+    throw new ZadsError(
+      'CONFIG_INVALID',
+      `night ${options.night} is outside what ZTF's candid layout can hold: simulated nights run from ${FIRST_NIGHT} to ${LAST_NIGHT} ` +
+        `(candid = pid·10^6 + …, pid = days since 2017-01-01·10^9 + …, and a candid must fit in a signed 64-bit long)`,
+      { context: { key: 'night', night: options.night } },
+    );
   }
   if (!Number.isInteger(options.count) || options.count < 0 || options.count > MAX_SIMULATED_ALERTS) {
     throw new ZadsError('CONFIG_INVALID', `count must be a whole number from 0 to ${MAX_SIMULATED_ALERTS}, not ${options.count}`, {

@@ -66,6 +66,15 @@ describe('zads produce', () => {
     expect(none.stderr).toMatch(/--simulate COUNT.*--from PATH/);
   });
 
+  // Regression: a night past 2042 made candids overflow 64 bits and died with "Do not know how to serialize a BigInt".
+  it('names the range of nights the candid layout can hold, in one line with exit 2', () => {
+    const r = runZads(['produce', '--night', '20500101', '--simulate', '1', '--brokers', '127.0.0.1:1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^zads: night 20500101 is outside what ZTF's candid layout can hold: simulated nights run from 20170101 to 20420402 /);
+    expect(runZads(['produce', '--night', '20420402', '--simulate', '1', '--dry-run']).status).toBe(0);
+  });
+
   it('measures the simulation alone with --dry-run', () => {
     const r = runZads(['produce', '--simulate', '300', '--night', '20240101', '--dry-run', '--json']);
     expect(r.status).toBe(0);
