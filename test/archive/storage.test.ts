@@ -106,6 +106,25 @@ describe('LocalStore durability', () => {
   });
 });
 
+// Regression: with the bucket not created, an upload said "no object <key> in s3://<bucket>/".
+describe('S3Store when the bucket does not exist', () => {
+  it('names the missing bucket and what to do, for a put and a get', async () => {
+    const bucket = `zads-missing-${randomUUID().slice(0, 8)}`;
+    const store = new S3Store(S3Config(bucket, 'archive/'));
+    try {
+      const attempts = [() => store.put('20180819/ztf_public_20180819.tar.gz', randomBytes(1000)), () => store.get('20180819/ztf_public_20180819.tar.gz')];
+      for (const attempt of attempts) {
+        await expect(attempt()).rejects.toMatchObject({
+          code: 'CONFIG_INVALID',
+          message: expect.stringMatching(new RegExp(`^S3 bucket ${bucket} does not exist \\(s3://${bucket}/archive/\\): create it .*or set s3\\.bucket`)),
+        });
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('S3Store when S3 is down', () => {
   it('reports SERVICE_UNAVAILABLE, marked retriable', async () => {
     const store = new S3Store({ ...S3Config('zads-down'), endpoint: 'http://127.0.0.1:9' });

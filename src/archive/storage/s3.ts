@@ -13,14 +13,28 @@ import { ZadsError } from '../../errors.ts';
 import { checkKey, resolveRange } from './keys.ts';
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from './types.ts';
 
+/** S3's answer when the bucket itself is missing (a 404 too, but not about the object). */
+function isNoBucket(err: unknown): boolean {
+  return (err as { name?: string }).name === 'NoSuchBucket';
+}
+
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (isNoBucket(err)) return false;
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
 
 /** Network-level failures (refused, reset, timed out) are retriable; S3's own refusals are not. */
 function s3Error(err: unknown, action: string, key: string, where: string): ZadsError {
   if (err instanceof ZadsError) return err;
+  if (isNoBucket(err)) {
+    const bucket = where.replace(/^s3:\/\//, '').split('/')[0]!;
+    return new ZadsError(
+      'CONFIG_INVALID',
+      `S3 bucket ${bucket} does not exist (${where}): create it (e.g. \`aws s3 mb s3://${bucket}\`, with --endpoint-url for a store other than AWS) or set s3.bucket in the config to one that exists`,
+      { cause: err, context: { key: 's3.bucket', bucket } },
+    );
+  }
   if (isNotFound(err)) return new ZadsError('STORAGE_NOT_FOUND', `no object ${key} in ${where}`, { cause: err, context: { key } });
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode ?? 0;
