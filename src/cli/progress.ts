@@ -28,9 +28,38 @@ export interface Progress {
 }
 
 const MIB = 1024 * 1024;
+/** Rates are taken over the last few seconds of updates, not since the phase began. */
+const WINDOW_S = 5;
+/** Below this span of updates there is no rate to show yet (a phase's first instant would give millions/s). */
+const MIN_SPAN_S = 0.5;
 
-function rates(c: ProgressCounts): { perSec: number; mbPerSec: number } {
-  return c.seconds > 0 ? { perSec: c.done / c.seconds, mbPerSec: c.bytes / MIB / c.seconds } : { perSec: 0, mbPerSec: 0 };
+/** Rates over a sliding window of the updates (and, for the last line, over the whole phase). */
+export class RateWindow {
+  readonly #samples: ProgressCounts[] = [];
+
+  add(c: ProgressCounts): void {
+    this.#samples.push(c);
+    // Keep one sample at or before the window's start, so the span covers the whole window.
+    while (this.#samples.length > 2 && this.#samples[1]!.seconds <= c.seconds - WINDOW_S) this.#samples.shift();
+  }
+
+  /** Units and MB per second over the window, as shown ("…" while the updates span too little time). */
+  current(): { perSec: string; mbPerSec: string } {
+    const first = this.#samples[0];
+    const last = this.#samples[this.#samples.length - 1];
+    if (!first || !last) return { perSec: '…', mbPerSec: '…' };
+    return show(last.done - first.done, last.bytes - first.bytes, last.seconds - first.seconds);
+  }
+
+  /** Over the whole phase: the rate a final line reports. */
+  static overall(c: ProgressCounts): { perSec: string; mbPerSec: string } {
+    return show(c.done, c.bytes, c.seconds);
+  }
+}
+
+function show(done: number, bytes: number, seconds: number): { perSec: string; mbPerSec: string } {
+  if (seconds < MIN_SPAN_S) return { perSec: '…', mbPerSec: '…' };
+  return { perSec: (done / seconds).toFixed(0), mbPerSec: (bytes / MIB / seconds).toFixed(1) };
 }
 
 /**
@@ -45,24 +74,25 @@ export function createProgress(options: ProgressOptions): Progress {
   let lastMs = -Infinity;
   let last: ProgressCounts | undefined;
   let printed: ProgressCounts | undefined;
-  const line = (c: ProgressCounts) => {
-    const { perSec, mbPerSec } = rates(c);
+  const window = new RateWindow();
+  const line = (c: ProgressCounts, { perSec, mbPerSec }: { perSec: string; mbPerSec: string }) => {
     const of = options.total ? `/${options.total} ${unit} (${Math.floor((100 * c.done) / options.total)}%)` : ` ${unit}`;
     const skipped = c.skipped ? `, ${c.skipped} skipped` : '';
-    stream.write(`${options.label}: ${c.done}${of}, ${perSec.toFixed(0)} ${unit}/s, ${mbPerSec.toFixed(1)} MB/s${skipped}\n`);
+    stream.write(`${options.label}: ${c.done}${of}, ${perSec} ${unit}/s, ${mbPerSec} MB/s${skipped}\n`);
     printed = c;
   };
   return {
     update(c) {
       last = c;
+      window.add(c);
       const now = performance.now();
       if (now - lastMs >= intervalMs) {
         lastMs = now;
-        line(c);
+        line(c, window.current());
       }
     },
     stop() {
-      if (last && last !== printed) line(last);
+      if (last && last !== printed) line(last, RateWindow.overall(last));
     },
   };
 }
@@ -80,12 +110,13 @@ function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream, unit:
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(known ? options.total! : 0, 0, { perSec: '0', mbPerSec: '0.0' });
+  bar.start(known ? options.total! : 0, 0, { perSec: '…', mbPerSec: '…' });
   let stopped = false;
+  const window = new RateWindow();
   return {
     update(c) {
-      const { perSec, mbPerSec } = rates(c);
-      bar.update(c.done, { perSec: perSec.toFixed(0), mbPerSec: mbPerSec.toFixed(1) });
+      window.add(c);
+      bar.update(c.done, window.current());
     },
     stop() {
       if (stopped) return;
