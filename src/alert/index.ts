@@ -14,6 +14,7 @@ export { summarize, toJsonValue } from './json.ts';
 export type { AlertSummary, JsonViewOptions } from './json.ts';
 export { DEFAULT_WRITE_VERSION, SHIPPED_VERSIONS, shippedSchema } from './shipped-schemas.ts';
 export type { ShippedVersion } from './shipped-schemas.ts';
+export { JD_UNIX_EPOCH, jdToMs, memberTime, msToJd } from './time.ts';
 export type { AlertSource, DecodedAlert, ZtfAlert, ZtfCandidate, ZtfCutout, ZtfPrvCandidate } from './types.ts';
 export { DEFAULT_GZIP_LEVEL, DeflatePool, FileSink, ParallelGzip, TarGzWriter, sharedDeflatePool, streamSink } from './targz/index.ts';
 export type { ByteSink, GzipSummary, ParallelGzipOptions, TarGzMember, TarGzSummary, TarGzWriterOptions } from './targz/index.ts';

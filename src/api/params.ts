@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
+import { msToJd } from '../alert/index.ts';
 
 /**
  * The building blocks of the routes' parameter schemas. Each route declares its path and query
@@ -16,8 +17,6 @@ function numberFrom(value: unknown): unknown {
 
 export const queryNumber = <T extends z.ZodNumber>(schema: T) => z.preprocess(numberFrom, schema);
 
-const JD_UNIX_EPOCH = 2440587.5;
-const MS_PER_DAY = 86_400_000;
 
 /** A calendar night as the topics name it: YYYYMMDD. */
 export const night = z
@@ -62,7 +61,7 @@ export const timeBound = z
       ctx.addIssue({ code: 'custom', message: 'a time is a Julian Date (2458349.75) or a UTC ISO time (2018-08-19T06:00:00Z)' });
       return z.NEVER;
     }
-    return ms / MS_PER_DAY + JD_UNIX_EPOCH;
+    return msToJd(ms);
   })
   .meta({ description: 'Julian Date (2458349.75) or UTC ISO 8601 time (2018-08-19T06:00:00Z).', examples: ['2458349.75'] });
 

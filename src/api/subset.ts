@@ -5,18 +5,13 @@ import type { Archive } from '../archive/index.ts';
 import type { Logger } from '../log.ts';
 import { AlertBytes } from './alert-bytes.ts';
 import type { LocatedRow } from './query/object.ts';
+import { memberTime } from '../alert/index.ts';
 
 export type SubsetFormat = 'tar.gz' | 'zip';
 
-const JD_UNIX_EPOCH = 2440587.5;
 /** Bytes handed to the archiver and not yet out of it, past which appending waits. */
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
-/** A member's date, as the night tarballs give it: the Kafka arrival time, else the exposure's jd. */
-function memberDate(row: LocatedRow): Date {
-  if (row.kafkaTimestamp !== null) return new Date(row.kafkaTimestamp);
-  return new Date(Math.max(0, Math.round((row.jd - JD_UNIX_EPOCH) * 86_400_000)));
-}
 
 /**
  * Alerts are mostly gzipped FITS cutouts: gzip level 1 gets nearly all there is to get (the repeated
@@ -96,7 +91,7 @@ export async function sendSubset(res: Response, archive: Archive, batches: Itera
         const bytes = await reader.read(row);
         if (stopped()) break outer;
         const entry = until(zip, 'entry', res);
-        zip.append(bytes, { name: `${row.candid}.avro`, date: memberDate(row) });
+        zip.append(bytes, { name: `${row.candid}.avro`, date: memberTime(row) });
         appended += bytes.length;
         await entry;
         // Stored zip members are taken at once, so wait here while the archiver holds more than
@@ -151,7 +146,7 @@ async function sendTarGz(res: Response, archive: Archive, batches: Iterable<Loca
           writer.abort();
           return;
         }
-        await writer.add({ name: `${row.candid}.avro`, bytes: await reader.read(row), date: memberDate(row) });
+        await writer.add({ name: `${row.candid}.avro`, bytes: await reader.read(row), date: memberTime(row) });
       }
     }
     await writer.finish();

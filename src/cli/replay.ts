@@ -10,6 +10,7 @@ import { createProgress } from './progress.ts';
 import { createJudge } from '../filter/index.ts';
 import type { Judge } from '../filter/index.ts';
 import { pythonOptions } from './filter.ts';
+import { msToJd } from '../alert/index.ts';
 
 interface ReplayCliOptions {
   data?: string;
@@ -50,7 +51,7 @@ export function parseTimeBound(name: string, value: string): number {
       context: { key: name },
     });
   }
-  return ms / 86_400_000 + 2440587.5;
+  return msToJd(ms);
 }
 
 function pacingOf(o: ReplayCliOptions): Pacing {

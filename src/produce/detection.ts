@@ -2,6 +2,7 @@ import { brightnessAt } from './population.ts';
 import type { SimObject } from './population.ts';
 import type { Rng } from './rng.ts';
 import { STREAM, rngFor } from './rng.ts';
+import { jdToMs } from '../alert/index.ts';
 
 /**
  * One detection (or upper limit) of a simulated object: the candidate values ZTF's pipeline would
@@ -58,7 +59,7 @@ function clamp(x: number, lo: number, hi: number): number {
 
 /** YYYYMMDD + six digits of the day fraction, as in ZTF file names. */
 function fileStamp(jd: number): { date: string; frac: string } {
-  const ms = (jd - 2440587.5) * 86_400_000;
+  const ms = jdToMs(jd);
   const d = new Date(ms);
   const date = `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
   const frac = String(Math.floor((((jd + 0.5) % 1) + 1) % 1 * 1e6)).padStart(6, '0');

@@ -1,6 +1,7 @@
 import { STREAM, hashInts, rngFor } from './rng.ts';
 import { FIELD_SIZE_DEG, placeInField } from './sky.ts';
 import type { FocalPlaneSpot, SkyField } from './sky.ts';
+import { jdToMs } from '../alert/index.ts';
 
 /**
  * The simulated objects of a seed. An object is named by its field and its index in that field's
@@ -79,7 +80,7 @@ export function objectIdFor(seed: number, fieldId: number, index: number, firstJ
   const serial = fieldId * MAX_OBJECTS_PER_FIELD + index;
   // A bijection of [0, 26^6): 48271 is prime to 26, so distinct serials keep distinct letters.
   const scrambled = (serial * 48271 + (hashInts(seed, STREAM.objectIdScramble) % LETTER_SPACE)) % LETTER_SPACE;
-  const year = new Date((firstJd - 2440587.5) * 86_400_000).getUTCFullYear() % 100;
+  const year = new Date(jdToMs(firstJd)).getUTCFullYear() % 100;
   return `ZTF${String(year).padStart(2, '0')}a${letters(scrambled)}`;
 }
 

@@ -1,3 +1,4 @@
+import { msToJd } from '../alert/index.ts';
 /**
  * The sky as ZTF tiles it: a fixed grid of ~7°×7° fields, each read out as 64 CCD quadrants (16 CCDs
  * in a 4×4 mosaic, 2×2 quadrants each, 3072×3080 pixels of ~1"). Positions, field numbers, rcid and
@@ -51,7 +52,7 @@ export const FIELD_GRID: readonly SkyField[] = buildGrid();
 /** Julian date of 00:00 UTC of a night given as YYYYMMDD. */
 export function jdOfNight(night: string): number {
   const ms = Date.UTC(Number(night.slice(0, 4)), Number(night.slice(4, 6)) - 1, Number(night.slice(6, 8)));
-  return 2440587.5 + ms / 86_400_000;
+  return msToJd(ms);
 }
 
 /** Local sidereal time at Palomar at a Julian date, in degrees. */

@@ -1,6 +1,7 @@
 import type { Archive } from '../archive/index.ts';
 import { nightTopicName } from '../kafka/index.ts';
 import type { ReplaySelection } from './options.ts';
+import { JD_UNIX_EPOCH, jdToMs as jdMs } from '../alert/index.ts';
 
 /** One archived alert as a replay sends it. */
 export interface ReplayItem {
@@ -23,9 +24,9 @@ export interface ArchiveCursor {
   candid: string;
 }
 
-/** jd → epoch milliseconds (JD 2440587.5 is 1970-01-01T00:00Z). */
+/** jd → whole epoch milliseconds. */
 export function jdToMs(jd: number): number {
-  return Math.round((jd - 2440587.5) * 86_400_000);
+  return Math.round(jdMs(jd));
 }
 
 /**
@@ -58,7 +59,7 @@ export function* archivedItems(archive: Archive, sel: ReplaySelection, after?: A
     where.push(`object_id IN (SELECT value FROM json_each(@objects))`);
     params.objects = JSON.stringify(sel.objectIds);
   }
-  const arrival = 'coalesce(kafka_timestamp, CAST(round((jd - 2440587.5) * 86400000) AS INTEGER))';
+  const arrival = `coalesce(kafka_timestamp, CAST(round((jd - ${JD_UNIX_EPOCH}) * 86400000) AS INTEGER))`;
   if (after) {
     where.push(`(${arrival} > @afterArrival OR (${arrival} = @afterArrival AND candid > @afterCandid))`);
     params.afterArrival = after.arrivalMs;

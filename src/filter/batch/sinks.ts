@@ -2,15 +2,9 @@ import type { AlertRef } from '../judge.ts';
 import type { BatchItem, BatchSink } from './batch.ts';
 import { TarballWriter } from './tarball-writer.ts';
 import type { WrittenTarball } from './tarball-writer.ts';
+import { memberTime } from '../../alert/index.ts';
 
-const JD_UNIX_EPOCH = 2440587.5;
-const MS_PER_DAY = 86_400_000;
 
-/** A member's time: the alert's jd (so the same alerts always give the same tarball). */
-function memberDate(alert: AlertRef): Date {
-  const ms = Math.round((alert.jd - JD_UNIX_EPOCH) * MS_PER_DAY);
-  return new Date(Number.isFinite(ms) && ms > 0 ? ms : 0);
-}
 
 /**
  * One UW-layout tarball per filter: each passing item's original bytes as `<candid>.avro`, the candid
@@ -26,7 +20,7 @@ export class TarballSink implements BatchSink {
 
   async pass(index: number, item: BatchItem, alerts: AlertRef[]): Promise<void> {
     const first = alerts[0]!;
-    await this.#writers[index]!.add(`${first.candid}.avro`, item.bytes, memberDate(first));
+    await this.#writers[index]!.add(`${first.candid}.avro`, item.bytes, memberTime(first));
   }
 
   async finish(): Promise<WrittenTarball[]> {
