@@ -6,6 +6,7 @@ import { createLogger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
+import { NIGHT_TOPIC_PATTERN } from '../kafka/index.ts';
 
 interface RunOptions {
   brokers?: string;
@@ -24,7 +25,7 @@ export function registerArchiveRun(archive: Command): void {
     .description('archive the nightly topics of the UW cluster into segments and the catalogue, exactly once (runs until stopped)')
     .option('--brokers <brokers>', 'cluster to read: host:port[,…] or "uw" (default: config clusters.uw)')
     .option('--data <dir>', 'data folder of the archive (default: config dataDir)')
-    .option('--topics <regex>', 'nightly topics to archive (whole-name match)', '^ztf_\\d{8}_programid\\d+$')
+    .option('--topics <regex>', 'nightly topics to archive (whole-name match)', NIGHT_TOPIC_PATTERN.source)
     .option('--group <id>', 'consumer group on the cluster', 'zads-archive')
     .option('--discovery-interval-ms <ms>', 'how often to look for new nightly topics', '1000')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')

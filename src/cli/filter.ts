@@ -12,6 +12,7 @@ import type { Registry } from '../metrics.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
 import { createProgress } from './progress.ts';
+import { NIGHT_TOPIC_PATTERN } from '../kafka/index.ts';
 
 interface FilterCliOptions {
   filter: string[];
@@ -76,7 +77,7 @@ export function registerFilter(program: Command): void {
     .option('--json', 'machine-readable output: JSON lines (listing) or a JSON report')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .option('--brokers <brokers>', 'stream: the cluster read and written, host:port[,…] or "uw"/"ipac" (default: config clusters.uw)')
-    .option('--topics <regex>', 'stream: input topics (whole-name match)', '^ztf_\\d{8}_programid\\d+$')
+    .option('--topics <regex>', 'stream: input topics (whole-name match)', NIGHT_TOPIC_PATTERN.source)
     .option('--output-suffix <suffix>', 'stream: output topic = input topic + suffix, {filter} standing for the filter name', '_{filter}')
     .option('--name <name>', 'stream: runner name; runners of one name share the input partitions (consumer group zads-filter-<name>; default: the filter names joined by "+")')
     .option('--instance <id>', 'stream: this process among the runners of one name: transactional id zads-filter-<name>-<id> (default: random)')

@@ -5,6 +5,7 @@ import { createLogger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
+import { NIGHT_TOPIC_PATTERN } from '../kafka/index.ts';
 
 interface MirrorCliOptions {
   from?: string;
@@ -23,7 +24,7 @@ export function registerMirror(program: Command): void {
     .description('copy the nightly topics from the IPAC cluster to the UW cluster, exactly once, finding new topics within seconds')
     .option('--from <brokers>', 'source cluster: host:port[,…] or "ipac" (default: config clusters.ipac)')
     .option('--to <brokers>', 'target cluster: host:port[,…] or "uw" (default: config clusters.uw)')
-    .option('--topics <regex>', 'topics to mirror (whole-name match)', '^ztf_\\d{8}_programid\\d+$')
+    .option('--topics <regex>', 'topics to mirror (whole-name match)', NIGHT_TOPIC_PATTERN.source)
     .option('--name <name>', 'mirror name: mirrors of one name share the source partitions (consumer group zads-mirror-<name>); positions kept on the target', 'default')
     .option('--instance <id>', 'this process among the mirrors of one name: transactional id zads-mirror-<name>-<id>; a restart with the same id fences the old one at once (default: random)')
     .option('--discovery-interval-ms <ms>', 'how often to look for new source topics', '1000')

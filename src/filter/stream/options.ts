@@ -7,6 +7,7 @@ import { DEFAULT_FILTER_TIMEOUT_MS } from '../filter-set.ts';
 import type { Judge } from '../judge.ts';
 import type { FilterId } from '../tally.ts';
 import type { AlertFilter } from '../types.ts';
+import { NIGHT_TOPIC_PATTERN } from '../../kafka/index.ts';
 
 /** Options of a {@link FilterStream}. */
 export interface FilterStreamOptions {
@@ -55,7 +56,7 @@ export interface FilterStreamOptions {
   metrics?: Registry;
 }
 
-export const DEFAULT_FILTER_TOPICS = /^ztf_\d{8}_programid\d+$/;
+export const DEFAULT_FILTER_TOPICS = NIGHT_TOPIC_PATTERN;
 export const DEFAULT_OUTPUT_SUFFIX = '_{filter}';
 export const DEFAULT_DISCOVERY_INTERVAL_MS = 1000;
 export const DEFAULT_MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;

@@ -5,6 +5,7 @@ import type { ClusterConfig } from '../../config/index.ts';
 import { ZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Registry } from '../../metrics.ts';
+import { NIGHT_TOPIC_PATTERN } from '../../kafka/index.ts';
 
 /** Options of an {@link ArchiveIngest}. */
 export interface ArchiveIngestOptions {
@@ -54,7 +55,7 @@ export function resolveArchiveIngestOptions(o: ArchiveIngestOptions): ResolvedAr
   return {
     cluster: o.cluster,
     archive: o.archive,
-    topics: o.topics ?? /^ztf_\d{8}_programid\d+$/,
+    topics: o.topics ?? NIGHT_TOPIC_PATTERN,
     groupId: o.groupId ?? 'zads-archive',
     groupInstanceId: o.groupInstanceId ?? `zads-archive-${createHash('sha256').update(resolve(o.archive.dataDir)).digest('hex').slice(0, 16)}`,
     sessionTimeoutMs: positive('sessionTimeoutMs', o.sessionTimeoutMs ?? 30_000),

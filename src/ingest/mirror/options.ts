@@ -3,6 +3,7 @@ import type { ClusterConfig } from '../../config/index.ts';
 import { ZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Registry } from '../../metrics.ts';
+import { NIGHT_TOPIC_PATTERN } from '../../kafka/index.ts';
 
 /** Options of a {@link Mirror}. */
 export interface MirrorOptions {
@@ -46,7 +47,7 @@ export interface MirrorOptions {
   metrics?: Registry;
 }
 
-export const DEFAULT_MIRROR_TOPICS = /^ztf_\d{8}_programid\d+$/;
+export const DEFAULT_MIRROR_TOPICS = NIGHT_TOPIC_PATTERN;
 export const DEFAULT_DISCOVERY_INTERVAL_MS = 1000;
 export const DEFAULT_MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024;
