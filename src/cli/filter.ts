@@ -13,6 +13,7 @@ import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
 import { createProgress } from './progress.ts';
 import { NIGHT_TOPIC_PATTERN } from '../kafka/index.ts';
+import { positiveArg } from '../options.ts';
 
 interface FilterCliOptions {
   filter: string[];
@@ -44,11 +45,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function positiveNumber(option: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new ZadsError('CONFIG_INVALID', `${option} must be a positive number, not ${JSON.stringify(value)}`, { context: { key: option } });
-  return n;
-}
+const positiveNumber = (flag: string, raw: string) => positiveArg(flag, raw);
 
 function invalid(message: string): ZadsError {
   return new ZadsError('CONFIG_INVALID', message, { context: { key: 'filter' } });

@@ -9,6 +9,7 @@ import { drainSource, fromFiles, fromSimulation, publishNight } from '../produce
 import type { DryRunReport, MessageFormat, PublishReport, SourceItem } from '../produce/index.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { createProgress } from './progress.ts';
+import { positiveArg } from '../options.ts';
 
 interface ProduceCliOptions {
   night?: string;
@@ -39,13 +40,7 @@ function wholeNumber(name: string, raw: string, min: number): number {
   return n;
 }
 
-function positiveNumber(name: string, raw: string): number {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new ZadsError('CONFIG_INVALID', `${name} must be a number > 0, not ${JSON.stringify(raw)}`, { context: { key: name } });
-  }
-  return n;
-}
+const positiveNumber = (flag: string, raw: string) => positiveArg(flag, raw);
 
 function topicOf(opts: ProduceCliOptions, programid: number): string {
   if (opts.topic) return opts.topic;

@@ -10,6 +10,7 @@ import { Pacer } from './pacing.ts';
 import type { Pacing } from './pacing.ts';
 import { isSkipped } from './sources.ts';
 import type { OutgoingMessage, SourceItem } from './sources.ts';
+import { positiveOption } from '../options.ts';
 
 export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_BATCH_MAX_MESSAGES = 500;
@@ -86,13 +87,7 @@ export interface PublishReport extends PublishProgress {
   aborted: boolean;
 }
 
-function positive(name: string, value: number | undefined, fallback: number, integer = true): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new ZadsError('CONFIG_INVALID', `${name} must be a ${integer ? 'whole ' : ''}number > 0, not ${value}`, { context: { key: name } });
-  }
-  return value;
-}
+const positive = (key: string, value: number | undefined, fallback: number, integer = true) => (value === undefined ? fallback : positiveOption('publish', key, value, { integer }));
 
 function pacingOf(options: PublishOptions): Pacing {
   if (options.pacing === 'exposures') {

@@ -15,6 +15,7 @@ import type { FilterStats } from '../types.ts';
 import { HostProcess } from './host-process.ts';
 import type { HostEvents, HostSpec } from './host-process.ts';
 import type { HostFrame, ItemAnswer, WireItem } from './protocol.ts';
+import { positiveOption } from '../../options.ts';
 
 /** The project's virtual environment (made by ops/python-env.sh): `<package root>/.venv/bin/python`. */
 export const DEFAULT_PYTHON = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
@@ -72,10 +73,7 @@ interface Pending {
   reject: (e: ZadsError) => void;
 }
 
-function positive(key: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new ZadsError('CONFIG_INVALID', `Python filter option ${key} must be a positive number, not ${value}`, { context: { key } });
-  return value;
-}
+const positive = (key: string, value: number) => positiveOption('Python filter', key, value);
 
 /** Is this filter spec a Python module? */
 export function isPythonSpec(spec: string): boolean {

@@ -8,6 +8,7 @@ import type { Judge } from '../judge.ts';
 import type { FilterId } from '../tally.ts';
 import type { AlertFilter } from '../types.ts';
 import { NIGHT_TOPIC_PATTERN } from '../../kafka/index.ts';
+import { positiveOption } from '../../options.ts';
 
 /** Options of a {@link FilterStream}. */
 export interface FilterStreamOptions {
@@ -76,10 +77,7 @@ function invalid(key: string, message: string): ZadsError {
   return new ZadsError('CONFIG_INVALID', `filter option ${key} ${message}`, { context: { key } });
 }
 
-function positive(key: string, value: number, allowZero = false): number {
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) throw invalid(key, `must be a ${allowZero ? 'non-negative' : 'positive'} number, not ${value}`);
-  return value;
-}
+const positive = (key: string, value: number, allowZero = false) => positiveOption('filter', key, value, { allowZero });
 
 /** The output topic of an input topic for one filter. */
 export function outputTopic(input: string, suffix: string, filter: string): string {

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Archive } from '../../archive/index.ts';
 import type { ClusterConfig } from '../../config/index.ts';
-import { ZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Registry } from '../../metrics.ts';
 import { NIGHT_TOPIC_PATTERN } from '../../kafka/index.ts';
+import { positiveOption } from '../../options.ts';
 
 /** Options of an {@link ArchiveIngest}. */
 export interface ArchiveIngestOptions {
@@ -46,12 +46,7 @@ export type ResolvedArchiveIngestOptions = Required<Omit<ArchiveIngestOptions, '
   Pick<ArchiveIngestOptions, 'logger' | 'metrics'>;
 
 export function resolveArchiveIngestOptions(o: ArchiveIngestOptions): ResolvedArchiveIngestOptions {
-  const positive = (name: string, v: number, zero = false): number => {
-    if (!Number.isFinite(v) || v < 0 || (!zero && v === 0)) {
-      throw new ZadsError('CONFIG_INVALID', `archive ingest option ${name} must be a ${zero ? 'non-negative' : 'positive'} number, not ${v}`, { context: { key: name } });
-    }
-    return v;
-  };
+  const positive = (key: string, value: number, allowZero = false) => positiveOption('archive ingest', key, value, { allowZero });
   return {
     cluster: o.cluster,
     archive: o.archive,

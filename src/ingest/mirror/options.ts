@@ -4,6 +4,7 @@ import { ZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Registry } from '../../metrics.ts';
 import { NIGHT_TOPIC_PATTERN } from '../../kafka/index.ts';
+import { positiveOption } from '../../options.ts';
 
 /** Options of a {@link Mirror}. */
 export interface MirrorOptions {
@@ -58,14 +59,7 @@ export const DEFAULT_TARGET_TOPIC_CONFIGS: Record<string, string> = { 'retention
 
 export type ResolvedMirrorOptions = Required<Omit<MirrorOptions, 'logger' | 'metrics'>> & Pick<MirrorOptions, 'logger' | 'metrics'>;
 
-function positive(name: string, value: number, allowZero = false): number {
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new ZadsError('CONFIG_INVALID', `mirror option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, not ${value}`, {
-      context: { key: name },
-    });
-  }
-  return value;
-}
+const positive = (key: string, value: number, allowZero = false) => positiveOption('mirror', key, value, { allowZero });
 
 function checkName(key: string, name: string): string {
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) {
