@@ -80,6 +80,26 @@ async function waitUntil(
   }
 }
 
+/**
+ * An admin whose every call runs on a connection of its own, closed right after: no Kafka client of the test
+ * process itself lives through the broker crashes (a librdkafka client kept connected across them took the
+ * vitest worker down once, with no output).
+ */
+function freshAdmin(): Admin {
+  return new Proxy({} as Admin, {
+    get: (_target, method) =>
+      async (...args: unknown[]) => {
+        const a = cluster3.admin();
+        try {
+          await a.connect();
+          return await (a as unknown as Record<string | symbol, (...x: unknown[]) => Promise<unknown>>)[method]!(...args);
+        } finally {
+          await a.disconnect().catch(() => undefined);
+        }
+      },
+  });
+}
+
 interface Kill {
   node: number;
   roles: string;
@@ -114,8 +134,7 @@ describe('three-broker fail-over', () => {
       startedCluster = true;
       await startCluster3();
     }
-    admin = cluster3.admin();
-    await admin.connect();
+    admin = freshAdmin();
   }, 300_000);
 
   afterAll(async () => {
@@ -128,7 +147,6 @@ describe('three-broker fail-over', () => {
     }
     // A node this test crashed is started again, so the cluster is left as it was found.
     if (down.size > 0 && !startedCluster) await startCluster3([...down]).catch((err: unknown) => console.error(err));
-    await admin?.disconnect();
     await deleteTopics(ipac, [night.topic]).catch((err: unknown) => console.error(err));
     await deleteTopics(cluster3, [night.topic, filterOutput]).catch((err: unknown) => console.error(err));
     if (startedCluster) await stopCluster3();

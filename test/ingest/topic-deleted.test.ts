@@ -1,10 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FilterStream } from '../../src/filter/index.ts';
-import { Mirror } from '../../src/ingest/index.ts';
+import { join } from 'node:path';
 import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
-import passesAll from '../filter/fixtures/passes-all.ts';
+import { REPO_ROOT, exited, spawnZads } from '../helpers/cli.ts';
 import { realAlerts, renumbered } from '../helpers/archive.ts';
-import { cluster, kafkaFor, readTopic } from '../helpers/kafka.ts';
+import { kafkaFor, readTopic } from '../helpers/kafka.ts';
 import type { KafkaClient } from '../../src/kafka/index.ts';
 import { IPAC_BROKERS, UW_BROKERS } from '../helpers/services.ts';
 
@@ -53,13 +52,15 @@ describe('an upstream night deleted while it is read', () => {
     await send(ipac, old, alerts.slice(0, 100));
     await send(ipac, kept, alerts.slice(100, 200));
 
-    const mirror = new Mirror({ from: cluster(IPAC_BROKERS), to: cluster(UW_BROKERS), topics: pattern, name: `deleted-${programid}`, reportIntervalMs: 0, discoveryIntervalMs: 500 });
-    const filter = new FilterStream({ cluster: cluster(UW_BROKERS), filters: [passesAll], topics: pattern, name: `deleted-${programid}`, reportIntervalMs: 0, discoveryIntervalMs: 500 });
-    const failures: unknown[] = [];
-    mirror.onFailure((e) => failures.push(e));
-    filter.onFailure((e) => failures.push(e));
-    await mirror.start();
-    await filter.start();
+    // As deployed: each its own process, so that whatever a deletion does to one shows in its own output.
+    const name = `deleted-${programid}`;
+    const mirror = spawnZads(['mirror', '--from', IPAC_BROKERS.join(','), '--to', UW_BROKERS.join(','), '--topics', pattern.source, '--name', name, '--discovery-interval-ms', '500']);
+    const mirrorExit = exited(mirror);
+    const filter = spawnZads(['filter', '--filter', join(REPO_ROOT, 'test/filter/fixtures/passes-all.ts'), '--brokers', UW_BROKERS.join(','), '--topics', pattern.source, '--name', name, '--discovery-interval-ms', '500']);
+    const filterExit = exited(filter);
+    let ended = '';
+    void mirrorExit.then((r) => (ended ||= `zads mirror ended (code ${r.code}, signal ${r.signal}):\n${r.output.slice(-3000)}`));
+    void filterExit.then((r) => (ended ||= `zads filter ended (code ${r.code}, signal ${r.signal}):\n${r.output.slice(-3000)}`));
     try {
       expect(await readTopic(uw, `${kept}_all`, 100, { digestOnly: true, settleMs: 0 })).toHaveLength(100);
       const before = await topicsOf(uw, programid);
@@ -72,18 +73,22 @@ describe('an upstream night deleted while it is read', () => {
       await send(ipac, kept, alerts.slice(200, 400));
 
       const mirrored = await readTopic(uw, kept, 300, { digestOnly: true, settleMs: 2000 });
-      expect(mirrored).toHaveLength(300);
+      expect(mirrored, ended).toHaveLength(300);
       const filtered = await readTopic(uw, `${kept}_all`, 300, { digestOnly: true, settleMs: 2000 });
-      expect(filtered).toHaveLength(300);
+      expect(filtered, ended).toHaveLength(300);
       expect(new Set(filtered.map((r) => r.valueSha256)).size).toBe(300);
       await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(await topicsOf(uw, programid)).toEqual([kept, `${kept}_all`].sort());
-      expect(mirror.stats.topics).toEqual([kept]);
-      expect(filter.stats.topics).toEqual([kept]);
-      expect(failures).toEqual([]);
+      expect(ended).toBe('');
     } finally {
-      await filter.close();
-      await mirror.close();
+      mirror.kill('SIGTERM');
+      filter.kill('SIGTERM');
     }
+    const [m, f] = await Promise.all([mirrorExit, filterExit]);
+    expect(m.code, m.output).toBe(0);
+    expect(f.code, f.output).toBe(0);
+    // Neither logged an error about the deleted night.
+    expect(m.output).not.toMatch(/"level":50/);
+    expect(f.output).not.toMatch(/"level":50/);
   }, 300_000);
 });
