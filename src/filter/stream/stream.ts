@@ -1,6 +1,6 @@
 import { ZadsError, toZadsError } from '../../errors.ts';
 import type { KafkaMessage, Message, TopicRecords } from '../../kafka/index.ts';
-import { ConsumeLoop, KafkaSink, TransactionalProducer, createKafka, createTopicsIfMissing, growPartitions, kafkaError } from '../../kafka/index.ts';
+import { ConsumeLoop, KafkaSink, TransactionalProducer, createKafka, createTopicsIfMissing, growPartitions, kafkaError, waitForLeaders } from '../../kafka/index.ts';
 import type { KafkaClient } from '../../kafka/index.ts';
 import type { Logger } from '../../log.ts';
 import { counter, createMetricsRegistry, gauge, histogram } from '../../metrics.ts';
@@ -158,7 +158,8 @@ export class FilterStream {
   /** Creates each output topic with the partition count of its input (record p goes to partition p). */
   async #ensureOutputs(inputs: string[]): Promise<void> {
     if (inputs.length === 0) return;
-    const meta = await this.#loop.admin.fetchTopicMetadata({ topics: inputs });
+    // On a cluster of several brokers a topic just created is not known to every broker yet: wait it out.
+    const meta = await waitForLeaders(this.#loop.admin, inputs);
     const wanted = meta.flatMap((t) => this.outputTopics(t.name).map((topic) => ({ topic, partitions: t.partitions.length })));
     const have = await createTopicsIfMissing(this.#kafkaAdmin(), wanted);
     for (const w of wanted) {

@@ -1,6 +1,6 @@
 import { ZadsError } from '../../errors.ts';
 import type { Consumer, KafkaClient, KafkaMessage, Message } from '../../kafka/index.ts';
-import { ConsumeLoop, KafkaSink, TransactionalProducer, createKafka, createTopicsIfMissing, growPartitions, kafkaError } from '../../kafka/index.ts';
+import { ConsumeLoop, KafkaSink, TransactionalProducer, createKafka, createTopicsIfMissing, growPartitions, kafkaError, waitForLeaders } from '../../kafka/index.ts';
 import type { Logger } from '../../log.ts';
 import { counter, createMetricsRegistry, gauge, histogram } from '../../metrics.ts';
 import type { Registry } from '../../metrics.ts';
@@ -137,7 +137,8 @@ export class Mirror {
   async #prepare(topics: string[], added: string[]): Promise<void> {
     this.#m.topics.set(topics.length);
     if (added.length === 0) return;
-    const sourceMeta = await this.#loop.admin.fetchTopicMetadata({ topics: added });
+    // On a cluster of several brokers a topic just created is not known to every broker yet: wait it out.
+    const sourceMeta = await waitForLeaders(this.#loop.admin, added);
     const have = await createTopicsIfMissing(
       this.#targetAdmin,
       sourceMeta.map((t) => ({ topic: t.name, partitions: t.partitions.length, configs: this.#o.targetTopicConfigs })),

@@ -99,10 +99,11 @@ export class TransactionalProducer {
   async commit(records: TopicRecords[], offsets?: TransactionOffsets): Promise<void> {
     const producer = await this.ready();
     let stage = 'begin a transaction';
+    let sends: Promise<unknown>[] = [];
     try {
       await producer.transaction();
       stage = 'send records in a transaction';
-      const sends = records.filter((r) => r.messages.length > 0).map((r) => producer.send({ topic: r.topic, messages: r.messages }));
+      sends = records.filter((r) => r.messages.length > 0).map((r) => producer.send({ topic: r.topic, messages: r.messages }));
       await Promise.all(sends);
       if (offsets) {
         stage = 'add the input offsets to the transaction';
@@ -113,8 +114,11 @@ export class TransactionalProducer {
     } catch (err) {
       const topic = records.find((r) => r.messages.length > 0)?.topic;
       const error = kafkaError(err, { cluster: this.#o.kafka.cluster, doing: stage, who: this.#o.who, ...(topic ? { topic } : {}) });
-      if (isFenced(err)) throw error;
-      await this.#recover(producer, err);
+      if (isFenced(err)) {
+        await settled(sends);
+        throw error;
+      }
+      await this.#recover(producer, sends);
       // Refused logins and ACLs stay refused: say so and stop. Anything else ended with the transaction
       // aborted (or the producer replaced), so the caller may go back to its committed position and retry.
       if (FINAL.has(error.code)) throw error;
@@ -136,25 +140,30 @@ export class TransactionalProducer {
     await new Promise<void>((resolve, reject) => internal.sendOffsetsToTransaction(flat, consumer, COMMIT_TIMEOUT_MS, (err) => (err ? reject(err) : resolve())));
   }
 
-  /** Ends a failed transaction: abort when possible, else a new producer with the same id. */
-  async #recover(producer: Producer, cause: unknown): Promise<void> {
-    const abortable = (cause as { abortable?: boolean }).abortable === true;
-    if (abortable) {
-      try {
-        await producer.abort();
-        return;
-      } catch (err) {
-        this.#o.logger?.warn({ err: (err as Error).message }, 'abort after a failed transaction failed: replacing the producer');
-      }
+  /**
+   * Ends a failed transaction: abort it (librdkafka purges what it had not sent yet), and only if that fails
+   * replace the producer. Either way every send of the transaction has settled before the producer is
+   * used again or dropped: a producer disconnected while delivery reports were still due took the
+   * process down (SIGSEGV in the fail-over test).
+   */
+  async #recover(producer: Producer, sends: Promise<unknown>[]): Promise<void> {
+    let aborted = false;
+    try {
+      await producer.abort();
+      aborted = true;
+    } catch (err) {
+      this.#o.logger?.warn({ err: (err as Error).message }, 'abort after a failed transaction failed: replacing the producer');
     }
-    await this.#replace();
+    await settled(sends);
+    if (!aborted) await this.#replace();
   }
 
   async #replace(): Promise<void> {
     const old = this.#producer;
+    // The old one goes first: two producers of one transactional id in one process fence each other.
+    await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err: (err as Error).message }, 'disconnecting the failed producer failed'));
     this.#producer = this.#create();
     this.#ready = undefined;
-    await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err: (err as Error).message }, 'disconnecting the failed producer failed'));
   }
 
   /** Disconnects; an open transaction is aborted by the coordinator. Idempotent. */
@@ -163,6 +172,14 @@ export class TransactionalProducer {
     this.#closed = true;
     await this.#producer.disconnect().catch(() => undefined);
   }
+}
+
+/** Waits until every send has resolved or rejected, up to the longest a transaction may take. */
+async function settled(sends: Promise<unknown>[]): Promise<void> {
+  if (sends.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(sends), new Promise((resolve) => (timer = setTimeout(resolve, COMMIT_TIMEOUT_MS)))]);
+  clearTimeout(timer);
 }
 
 interface RawProducer {
