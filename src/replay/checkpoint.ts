@@ -1,4 +1,4 @@
-import type { Admin } from '../kafka/index.ts';
+import type { Admin, Consumer } from '../kafka/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { ArchiveCursor } from './source.ts';
 
@@ -34,12 +34,16 @@ export function checkpointOffsets(topic: string, cp: Checkpoint): { topic: strin
   return [{ topic, partitions: [{ partition: 0, offset: String(cp.sent), metadata }] }];
 }
 
-export async function readCheckpoint(admin: Admin, replayId: string, topic: string): Promise<Checkpoint | undefined> {
+/**
+ * The replay's last committed checkpoint, read through `reader` (a consumer of the checkpoint group, connected,
+ * never subscribed: consumers read committed offsets as stable ones, and the admin client's fetchOffsets can
+ * crash librdkafka when the group's coordinator moves — see src/kafka/engine/group-positions.ts).
+ */
+export async function readCheckpoint(admin: Admin, reader: Consumer, replayId: string, topic: string): Promise<Checkpoint | undefined> {
   const existing = await admin.listTopics();
   if (!existing.includes(topic)) return undefined;
-  const [found] = await admin.fetchOffsets({ groupId: checkpointGroup(replayId), topics: [topic], requireStableOffsets: true });
-  const p0 = found?.partitions.find((p) => p.partition === 0) as { offset: string; metadata?: string | null } | undefined;
-  if (!p0 || Number(p0.offset) < 0 || !p0.metadata) return undefined;
+  const [p0] = (await reader.committed([{ topic, partition: 0 }], 60_000)) as { offset: string; metadata?: string | null }[];
+  if (!p0 || p0.offset === null || Number(p0.offset) < 0 || !p0.metadata) return undefined;
   try {
     return JSON.parse(p0.metadata) as Checkpoint;
   } catch (cause) {

@@ -125,7 +125,7 @@ export class Replay {
       }
       await this.#producer.ready();
       await ensureTopic(this.#kafka, { topic: this.topic, partitions: this.#o.partitions ?? DEFAULT_NIGHT_PARTITIONS });
-      const saved = await readCheckpoint(this.#admin, this.id, this.topic);
+      const saved = await readCheckpoint(this.#admin, this.#checkpointConsumer, this.id, this.topic);
       if (saved) {
         this.#cp = saved;
         this.#sentBefore = saved.sent;
@@ -356,7 +356,7 @@ export class Replay {
       } catch (err) {
         const error = toZadsError(err);
         if (!error.retriable || attempt >= 8) throw error;
-        const saved = await readCheckpoint(this.#admin, this.id, this.topic).catch(() => undefined);
+        const saved = await readCheckpoint(this.#admin, this.#checkpointConsumer, this.id, this.topic).catch(() => undefined);
         if (saved && saved.sent === cp.sent) break;
         this.#log?.warn({ attempt, code: error.code, err: error.message }, 'replay transaction failed: trying it again');
         await backoff.wait();

@@ -1,7 +1,7 @@
 import { ZadsError, toZadsError } from '../../errors.ts';
 import type { KafkaMessage, Message, TopicRecords } from '../../kafka/index.ts';
 import { ConsumeLoop, KafkaSink, TransactionalProducer, createKafka, createTopicsIfMissing, growPartitions, kafkaError, waitForLeaders } from '../../kafka/index.ts';
-import type { KafkaClient } from '../../kafka/index.ts';
+import type { Consumer, KafkaClient } from '../../kafka/index.ts';
 import type { Logger } from '../../log.ts';
 import { counter, createMetricsRegistry, gauge, histogram } from '../../metrics.ts';
 import type { Registry } from '../../metrics.ts';
@@ -44,6 +44,8 @@ export class FilterStream {
   readonly #ownJudge: boolean;
   readonly #kafka: KafkaClient;
   readonly #producer: TransactionalProducer;
+  /** In the runner's group, never subscribed: reads the committed positions of newly assigned partitions. */
+  readonly #positionsReader: Consumer;
   readonly #loop: ConsumeLoop;
   readonly #suffixes: string[];
   #report: NodeJS.Timeout | undefined;
@@ -67,6 +69,7 @@ export class FilterStream {
       who: `filter runner ${this.#o.name}`,
       logger: this.#log,
     });
+    this.#positionsReader = this.#kafka.consumer({ groupId: this.groupId });
     this.#stats = { consumed: 0, undecodable: 0, transactions: 0, written: Object.fromEntries(this.#o.ids.map((f) => [f.name, 0])) };
     this.#m = {
       consumed: counter(metrics, 'zads_filter_input_records_total', 'Input records judged and committed', ['topic']),
@@ -90,7 +93,7 @@ export class FilterStream {
       sink: new KafkaSink({
         producer: this.#producer,
         groupId: this.groupId,
-        positionsAdmin: this.#kafkaAdmin(),
+        positionsReader: this.#positionsReader,
         maxTransactionBytes: this.#o.maxTransactionBytes,
         transform: (topic, partition, messages) => this.#judgeChunk(topic, partition, messages),
         committed: (topic, _partition, inputs, outputs, seconds) => {
@@ -142,7 +145,7 @@ export class FilterStream {
     if (this.#started) throw new ZadsError('INTERNAL', 'filter runner already started');
     this.#started = true;
     try {
-      await Promise.all([this.#kafkaAdmin().connect(), this.#producer.ready()]);
+      await Promise.all([this.#kafkaAdmin().connect(), this.#positionsReader.connect(), this.#producer.ready()]);
     } catch (cause) {
       throw kafkaError(cause, { cluster: this.#o.cluster, doing: 'connect', who: `filter runner ${this.#o.name}` });
     }
@@ -211,7 +214,7 @@ export class FilterStream {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#report) clearInterval(this.#report);
-      const steps = [() => this.#loop.close(), () => this.#producer.close(), () => this.#admin?.disconnect(), () => (this.#ownJudge ? this.#judge.close() : undefined)];
+      const steps = [() => this.#loop.close(), () => this.#producer.close(), () => this.#positionsReader.disconnect(), () => this.#admin?.disconnect(), () => (this.#ownJudge ? this.#judge.close() : undefined)];
       for (const step of steps) {
         try {
           await step();

@@ -83,7 +83,7 @@ export class Mirror {
       sink: new KafkaSink({
         producer: this.#producer,
         groupId: this.groupId,
-        positionsAdmin: this.#targetAdmin,
+        positionsReader: this.#offsetsConsumer,
         offsetsConsumer: this.#offsetsConsumer,
         maxTransactionBytes: this.#o.maxTransactionBytes,
         transform: (topic, partition, messages) => [{ topic, messages: messages.map((m) => targetRecord(m, partition)) }],

@@ -1,4 +1,4 @@
-import type { Admin, Consumer, KafkaMessage } from '../client.ts';
+import type { Consumer, KafkaMessage } from '../client.ts';
 import type { InputBatch, Sink } from './consume-loop.ts';
 import { stableGroupOffsets } from './group-positions.ts';
 import type { TopicRecords, TransactionalProducer } from './transactional-producer.ts';
@@ -7,8 +7,8 @@ export interface KafkaSinkOptions {
   producer: TransactionalProducer;
   /** The group whose committed offsets are the input positions. */
   groupId: string;
-  /** Admin of the cluster that keeps those offsets. */
-  positionsAdmin: Admin;
+  /** A consumer of that group on the cluster that keeps those offsets, connected and never subscribed: it reads them. */
+  positionsReader: Consumer;
   /**
    * The consumer the offsets are committed for. Leave out when the offsets live on the input cluster: each
    * batch's own (subscribed) consumer is used, and the broker fences a zombie by group generation
@@ -70,7 +70,7 @@ export class KafkaSink implements Sink {
   }
 
   positions(partitions: { topic: string; partition: number }[]): Promise<Map<string, bigint | undefined>> {
-    return stableGroupOffsets(this.#o.positionsAdmin, this.#o.groupId, partitions);
+    return stableGroupOffsets(this.#o.positionsReader, this.#o.groupId, partitions);
   }
 
   async write(batch: InputBatch, isRunning: () => boolean): Promise<number> {
