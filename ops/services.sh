@@ -137,6 +137,17 @@ load_artifacts() {
   command -v "$JAVA" >/dev/null 2>&1 || die "java not found ($JAVA)"
 }
 
+# Our ports sit inside Linux's ephemeral range (32768-60999): a client's outgoing connection can take one
+# of them a moment before a broker binds it ("Address already in use", seen in CI on 39094). As root, keep
+# the kernel from handing them out as ephemeral ports; otherwise say nothing and hope.
+reserve_ports() {
+  local f=/proc/sys/net/ipv4/ip_local_reserved_ports want="9000,19092-19093,29092-29093,39092-39094,39192-39194"
+  [[ $(id -u) -eq 0 && -w $f ]] || return 0
+  local have; have="$(cat "$f")"
+  [[ "$have" == *"$want"* ]] && return 0
+  echo "${have:+$have,}$want" >"$f" 2>/dev/null || true
+}
+
 # ---------------------------------------------------------------- kafka
 kafka_cluster_dir() { case "$1" in cluster3-*) echo "$SERVICES_DIR/cluster3" ;; *) svc_dir "$1" ;; esac; }
 
@@ -271,6 +282,7 @@ cmd_start() {
   names_text=$(expand_names "${DEFAULT_START[@]}" -- "$@") || exit 1
   mapfile -t names <<<"$names_text"
   load_artifacts
+  reserve_ports
   local launched=() t_start=()
   for name in "${names[@]}"; do
     dir="$(svc_dir "$name")"; port="$(svc_port "$name")"

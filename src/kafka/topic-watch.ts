@@ -1,5 +1,4 @@
 import type { Admin } from './client.ts';
-import { kafkaError } from './errors.ts';
 import type { Logger } from '../log.ts';
 
 export interface TopicWatchOptions {
@@ -46,13 +45,7 @@ export class TopicWatch {
   /** Lists the topics now and calls onChange if the matching set differs from the last one. */
   async check(): Promise<void> {
     if (this.#stopped) return;
-    let listed: string[];
-    try {
-      listed = await this.#o.admin.listTopics();
-    } catch (err) {
-      throw kafkaError(err, { doing: 'list topics' });
-    }
-    const matching = listed.filter((t) => this.#o.pattern.test(t)).sort();
+    const matching = (await this.#o.admin.listTopics()).filter((t) => this.#o.pattern.test(t)).sort();
     if (matching.join('\n') === this.#topics.join('\n')) return;
     const added = matching.filter((t) => !this.#topics.includes(t));
     await this.#o.onChange(matching, added);

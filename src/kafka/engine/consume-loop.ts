@@ -121,7 +121,12 @@ export class ConsumeLoop {
     } catch (err) {
       throw kafkaError(err, { cluster: this.#o.kafka.cluster, doing: 'connect', who: this.#o.who });
     }
-    await this.#watch.start();
+    try {
+      await this.#watch.start();
+    } catch (err) {
+      // With the cluster named, a refused login says the broker's reason (errors.ts) instead of "transport failure".
+      throw kafkaError(err, { cluster: this.#o.kafka.cluster, doing: 'list topics', who: this.#o.who });
+    }
   }
 
   async #onTopics(matching: string[], added: string[]): Promise<void> {
