@@ -67,12 +67,13 @@ export class SegmentFiles {
       at += b.length;
     }
     try {
-      let written = 0;
-      const total = at - seg.sizeBytes;
-      const joined = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers as Buffer[], total);
-      while (written < total) {
-        const { bytesWritten } = await seg.handle.write(joined, written, total - written, null);
-        written += bytesWritten;
+      // One writev per batch, straight from the messages' buffers (joining them first copied every byte once more).
+      let pending = buffers.filter((b) => b.length > 0);
+      while (pending.length > 0) {
+        let { bytesWritten } = await seg.handle.writev(pending);
+        // A short write: go on from the first byte not written.
+        while (pending.length > 0 && bytesWritten >= pending[0]!.length) bytesWritten -= pending.shift()!.length;
+        if (pending.length > 0 && bytesWritten > 0) pending = [pending[0]!.subarray(bytesWritten), ...pending.slice(1)];
       }
     } catch (err) {
       // The file is opened to append: a part written before the failure (ENOSPC midway) would push every

@@ -169,6 +169,12 @@ export class KafkaClient {
       },
       'js.consumer.max.batch.size': o.maxBatchSize ?? 500,
       'fetch.max.bytes': 64 * 1024 * 1024,
+      // librdkafka stops fetching a partition while its local queue is over the limit and, by default, looks
+      // again only a second later (fetch.queue.backoff.ms 1000): a consumer that drains its queue quickly then
+      // sits idle. Measured on a 10,000-alert topic: 3,000–6,800 messages/s with the default, ~20,000/s at 20 ms.
+      'fetch.queue.backoff.ms': 20,
+      // What librdkafka prefetches (32 MiB) bounds the consumer's memory beside the batch being written.
+      'queued.max.messages.kbytes': 32 * 1024,
       'enable.partition.eof': false,
       'allow.auto.create.topics': false,
       ...(o.groupInstanceId ? { 'group.instance.id': o.groupInstanceId } : {}),

@@ -164,6 +164,30 @@ describe('three-broker fail-over', () => {
     const progress = async () => `mirror positions ${(await mirrored()) ?? '?'}, archived ${archived()}`;
     const wait = { running, progress };
 
+    // Alerts must still be arriving after each crash, or the mirror has nothing left to commit and its fail-over
+    // shows nothing (CI once ran the producer dry before the second crash, the first recovery being slow). The
+    // producer is held (SIGSTOP) once it has produced `allowance` alerts — a little past the next crash's mark —
+    // and let go (SIGCONT) when a crash raises the allowance.
+    const ipacAdmin = ipac.admin();
+    await ipacAdmin.connect();
+    let allowance = ALERTS;
+    let held = false;
+    const gate = { stop: false };
+    const gating = (async () => {
+      while (!gate.stop && !producer.done) {
+        const produced = (await ipacAdmin.fetchTopicOffsets(night.topic).catch(() => [])).reduce((n, p) => n + Number(p.high), 0);
+        const hold = produced >= allowance;
+        if (hold !== held) {
+          producer.child.kill(hold ? 'SIGSTOP' : 'SIGCONT');
+          held = hold;
+        }
+        await sleep(100);
+      }
+      if (held) producer.child.kill('SIGCONT');
+    })();
+    const threshold = (k: number) => Math.round((ALERTS * (k + 1)) / (KILLS + 3));
+    allowance = threshold(0) + 200;
+
     // The mirror creates the night's topic on cluster3 with the cluster's replication: 3 copies, 2 in sync.
     await waitUntil('the mirrored topic on cluster3', async () => (await a.listTopics()).includes(night.topic), wait);
     // On a fresh cluster __transaction_state is made by the mirror's first transaction (regression: CI's
@@ -181,7 +205,7 @@ describe('three-broker fail-over', () => {
     const kills: Kill[] = [];
     let previous = -1;
     for (let k = 0; k < KILLS; k++) {
-      await waitUntil(`${Math.round((ALERTS * (k + 1)) / (KILLS + 3))} alerts archived`, () => archived() >= (ALERTS * (k + 1)) / (KILLS + 3), wait);
+      await waitUntil(`${threshold(k)} alerts archived`, () => archived() >= threshold(k), wait);
       // First the mirror's transaction coordinator, then the filter runner's (the other broker when they share one).
       const coordinator = await coordinatorOf(a, 'transaction', k === 0 ? mirrorTxnId : filterTxnId);
       const leads = await leadership(a, night.topic);
@@ -200,6 +224,8 @@ describe('three-broker fail-over', () => {
       await killNode(victim);
       down.add(victim);
       previous = victim;
+      // Production goes on through the outage, up to a little past the next crash's mark.
+      allowance = k + 1 < KILLS ? threshold(k + 1) + 200 : ALERTS;
 
       // Watch the mirror's committed positions and the catalogue while the node is down and coming back.
       const stopWatch = { stop: false };
@@ -228,6 +254,9 @@ describe('three-broker fail-over', () => {
       console.log(`[failover] crash ${k + 1}: cluster3-${victim} (${roles}) at ${kill.atArchived} archived, ${Math.round((killedAt - t0) / 1000)} s in${kill.whileProducing ? ' (still producing)' : ''}; mirror committed again after ${kill.mirrorResumedMs} ms, archive after ${kill.archiveResumedMs} ms, node back in sync after ${kill.wholeAgainMs} ms`);
     }
 
+    gate.stop = true;
+    await gating;
+    await ipacAdmin.disconnect();
     const p = await producer.exit;
     expect(p.code, p.output).toBe(0);
     expect(JSON.parse(p.output.trim().split('\n').filter((l) => l.startsWith('{')).pop()!)).toMatchObject({ alerts: ALERTS });

@@ -78,7 +78,11 @@ export class TransactionalProducer {
       const producer = this.#producer;
       const ready = producer.connect().then(
         () => producer,
-        (err: unknown) => {
+        async (err: unknown) => {
+          // A producer whose connect failed (initialising the transactional id timed out while a crashed
+          // broker's coordinator role was moving) answers every later connect with "Connect has already been
+          // called elsewhere": the fail-over test's mirror retried that for minutes. The next try gets a new one.
+          await this.#replace();
           throw kafkaError(err, { cluster: this.#o.kafka.cluster, doing: 'connect the transactional producer', who: this.#o.who });
         },
       );
@@ -100,18 +104,27 @@ export class TransactionalProducer {
     const producer = await this.ready();
     let stage = 'begin a transaction';
     let sends: Promise<unknown>[] = [];
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await producer.transaction();
+      // Every step of librdkafka's has its own timeout, but a transaction as a whole has none: a mirror and a
+      // filter runner in the fail-over test once waited for minutes after a broker crash with no step failing.
+      // Past COMMIT_TIMEOUT_MS the transaction counts as failed and is aborted (or the producer replaced).
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ZadsError('KAFKA_TIMEOUT', `${this.#o.who}: a transaction did not finish in ${COMMIT_TIMEOUT_MS / 1000} s (at: ${stage})`, { retriable: true })), COMMIT_TIMEOUT_MS);
+      });
+      const step = <T>(p: Promise<T>) => Promise.race([p, expired]);
+      await step(producer.transaction());
       stage = 'send records in a transaction';
       sends = records.filter((r) => r.messages.length > 0).map((r) => producer.send({ topic: r.topic, messages: r.messages }));
-      await Promise.all(sends);
+      await step(Promise.all(sends));
       if (offsets) {
         stage = 'add the input offsets to the transaction';
-        await this.#sendOffsets(producer, offsets);
+        await step(this.#sendOffsets(producer, offsets));
       }
       stage = 'commit the transaction';
-      await producer.commit();
+      await step(producer.commit());
     } catch (err) {
+      clearTimeout(timer);
       const topic = records.find((r) => r.messages.length > 0)?.topic;
       const error = kafkaError(err, { cluster: this.#o.kafka.cluster, doing: stage, who: this.#o.who, ...(topic ? { topic } : {}) });
       if (isFenced(err)) {
@@ -124,6 +137,7 @@ export class TransactionalProducer {
       if (FINAL.has(error.code)) throw error;
       throw error.retriable ? error : new ZadsError(error.code === 'INTERNAL' ? 'SERVICE_UNAVAILABLE' : error.code, error.message, { cause: err, context: error.context, retriable: true });
     }
+    clearTimeout(timer);
   }
 
   async #sendOffsets(producer: Producer, offsets: TransactionOffsets): Promise<void> {
@@ -148,6 +162,7 @@ export class TransactionalProducer {
    */
   async #recover(producer: Producer, sends: Promise<unknown>[]): Promise<void> {
     let aborted = false;
+    this.#o.logger?.info('transaction failed: aborting it');
     try {
       await producer.abort();
       aborted = true;
@@ -156,6 +171,7 @@ export class TransactionalProducer {
     }
     await settled(sends);
     if (!aborted) await this.#replace();
+    this.#o.logger?.info({ replaced: !aborted }, 'failed transaction ended');
   }
 
   async #replace(): Promise<void> {
