@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Database as DB, Statement } from 'better-sqlite3';
 import { ZadsError } from '../../errors.ts';
 import { alertsInBox, objectLocations, objectSummaries, windowHasAlerts, windowLocations, windowSummaries } from './api-queries.ts';
+import { catalogueOpenError } from './open-error.ts';
 import { alertsByArrival, topicPositions } from './replay-queries.ts';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
 import { Statements } from './statements.ts';
@@ -83,24 +84,28 @@ export class Catalogue {
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
     this.path = path;
+    const readonly = options.readonly ?? false;
+    let db: DB | undefined;
     try {
-      if (!options.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.#db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path, { readonly, fileMustExist: readonly });
+      this.#db = db;
+      db.defaultSafeIntegers(true);
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        // Durability of a batch: with WAL, NORMAL syncs at checkpoints only; FULL syncs every commit,
+        // which is what "recorded" has to mean for exactly-once ingest.
+        db.pragma('synchronous = FULL');
+        db.exec(SCHEMA_SQL);
+        this.#migrate();
+      }
+      db.pragma('busy_timeout = 5000');
+      this.#s = this.#prepare();
     } catch (cause) {
-      throw new ZadsError('INPUT_NOT_FOUND', `cannot open the catalogue ${path}: ${(cause as Error).message}`, { cause, context: { file: path } });
+      db?.close();
+      throw catalogueOpenError(path, readonly, cause);
     }
-    this.#db.defaultSafeIntegers(true);
-    if (!options.readonly) {
-      this.#db.pragma('journal_mode = WAL');
-      // Durability of a batch: with WAL, NORMAL syncs at checkpoints only; FULL syncs every commit,
-      // which is what "recorded" has to mean for exactly-once ingest.
-      this.#db.pragma('synchronous = FULL');
-      this.#db.exec(SCHEMA_SQL);
-      this.#migrate();
-    }
-    this.#db.pragma('busy_timeout = 5000');
-    this.#s = this.#prepare();
-    this.#q = new Statements(this.#db);
+    this.#q = new Statements(db);
   }
 
   #migrate(): void {
