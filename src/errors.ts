@@ -60,6 +60,8 @@ export const ERROR_CODES = {
   STORAGE_KEY_INVALID: false,
   /** A ranged read asked for bytes outside the object. */
   STORAGE_RANGE_INVALID: false,
+  /** A local file or database cannot be created, opened, read or written: permission refused, an I/O error, damage, a lock. */
+  STORAGE_IO: false,
   /** Anything else: a bug, to be reported, never retried. */
   INTERNAL: false,
 } as const;

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { CATALOGUE_FILE } from '../../src/archive/index.ts';
+import { CATALOGUE_FILE, Catalogue } from '../../src/archive/index.ts';
 import { clusterSchema } from '../../src/config/index.ts';
 import { Mirror } from '../../src/ingest/index.ts';
 import { createKafka, deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
@@ -68,11 +67,11 @@ export const latencyStage: Stage = {
     // Kafka timestamp). Per partition the archive keeps Kafka's order, so this is the time until k alerts were
     // available, alert by alert.
     const counts: { atMs: number; n: number }[] = [];
-    let db: Database.Database | undefined;
+    let catalogue: Catalogue | undefined;
     const poll = setInterval(() => {
       try {
-        db ??= new Database(join(dataDir, CATALOGUE_FILE), { readonly: true, fileMustExist: true });
-        const { n } = db.prepare('SELECT count(*) AS n FROM alerts').get() as { n: number };
+        catalogue ??= new Catalogue(join(dataDir, CATALOGUE_FILE), { readonly: true });
+        const n = catalogue.alertCount();
         if (counts.length === 0 || counts[counts.length - 1]!.n !== n) counts.push({ atMs: Date.now(), n });
         ctx.progress(`archived ${n} of ${count}`);
       } catch {
@@ -91,8 +90,8 @@ export const latencyStage: Stage = {
     const deadline = Date.now() + 120_000;
     while (archived() < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     clearInterval(poll);
-    const produced = db ? (db.prepare('SELECT kafka_timestamp AS ts FROM alerts ORDER BY kafka_timestamp').all() as { ts: number }[]).map((r) => r.ts) : [];
-    db?.close();
+    const produced = catalogue ? [...catalogue.kafkaTimestamps()] : [];
+    catalogue?.close();
     const latencies: number[] = [];
     let c = 0;
     for (let k = 1; k <= produced.length; k++) {

@@ -76,15 +76,13 @@ function pickKind(): QueryKind {
 // Which alerts to ask for is read from the catalogue (read-only, in this process): a random candid of
 // those archived so far, so that every query is for an alert that is there, recent or old.
 const catalogue = new Catalogue(plan.cataloguePath, { readonly: true });
-const newest = catalogue.db.prepare('SELECT max(candid) AS candid FROM alerts').safeIntegers(true);
-const atOrAfter = catalogue.db.prepare('SELECT candid, object_id FROM alerts WHERE candid >= ? ORDER BY candid LIMIT 1').safeIntegers(true);
 
 function pickArchived(): { candid: bigint; objectId: string } | undefined {
-  const max = (newest.get() as { candid: bigint | null }).candid;
-  if (max === null || max < LOAD_CANDID_BASE) return undefined;
+  const max = catalogue.newestCandid();
+  if (max === undefined || max < LOAD_CANDID_BASE) return undefined;
   const target = LOAD_CANDID_BASE + BigInt(Math.floor(random() * (Number(max - LOAD_CANDID_BASE) + 1)));
-  const row = atOrAfter.get(target) as { candid: bigint; object_id: string } | undefined;
-  return row && { candid: row.candid, objectId: row.object_id };
+  const row = catalogue.alertFrom(target);
+  return row && { candid: row.candid, objectId: row.objectId };
 }
 
 function pathOf(kind: QueryKind): string {

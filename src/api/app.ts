@@ -87,8 +87,7 @@ export function createApp(options: CreateAppOptions): Express {
   const config = apiConfig(options.config);
   const metrics = options.metrics ?? createMetricsRegistry();
   // Tuning of this process's connection only; the catalogue file is not changed.
-  options.archive.catalogue.db.pragma(`cache_size = -${Math.round((options.catalogueCacheMiB ?? 64) * 1024)}`);
-  options.archive.catalogue.db.pragma(`mmap_size = ${Math.max(0, Math.round(options.catalogueMmapBytes ?? 2 ** 31))}`);
+  options.archive.catalogue.tuneReads({ cacheMiB: options.catalogueCacheMiB ?? 64, mmapBytes: options.catalogueMmapBytes ?? 2 ** 31 });
   const logger = options.logger?.child({ component: 'api' });
   const measure = httpMetrics(metrics);
   const ctx: ApiContext = { archive: options.archive, config, replays: options.replays, metrics, logger, bytesSent: measure.bytesSent };

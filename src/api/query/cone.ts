@@ -1,17 +1,6 @@
-import type { Catalogue } from '../../archive/index.ts';
-import { prepared } from './prepare.ts';
-import { fromRawRow } from './rows.ts';
-import type { AlertRowJson } from './rows.ts';
+import type { AlertSummary, Catalogue, SkyBox } from '../../archive/index.ts';
 
 const RAD = Math.PI / 180;
-
-/** An RA/Dec box in degrees, RA within [0, 360]. */
-export interface SkyBox {
-  raMin: number;
-  raMax: number;
-  decMin: number;
-  decMax: number;
-}
 
 /**
  * The boxes that hold a cone: Dec ± r, and RA ± asin(sin r / cos dec) — the exact half-width of a small
@@ -39,7 +28,7 @@ export function angularDistanceDeg(ra1: number, dec1: number, ra2: number, dec2:
   return (2 * Math.asin(Math.min(1, Math.sqrt(a)))) / RAD;
 }
 
-export interface ConeAlert extends AlertRowJson {
+export interface ConeAlert extends AlertSummary {
   /** Distance from the cone's centre, arcseconds. */
   distanceArcsec: number;
 }
@@ -49,18 +38,10 @@ export interface ConeAlert extends AlertRowJson {
  * finds the candidates in the boxes; the exact distance decides.
  */
 export function coneSearch(catalogue: Catalogue, ra: number, dec: number, radiusDeg: number, limit: number): { alerts: ConeAlert[]; truncated: boolean } {
-  const stmt = prepared(
-    catalogue.db,
-    `SELECT CAST(a.candid AS TEXT), a.object_id, a.night, a.programid, a.jd, a.ra, a.dec, a.fid, a.magpsf, a.sigmapsf, a.rb, a.drb, a.schema_version
-     FROM alerts_sky s JOIN alerts a ON a.candid = s.candid
-     WHERE s.ra_max >= @raMin AND s.ra_min <= @raMax AND s.dec_max >= @decMin AND s.dec_min <= @decMax`,
-    { raw: true },
-  );
   const found: ConeAlert[] = [];
   const seen = new Set<string>();
   for (const box of coneBoxes(ra, dec, radiusDeg)) {
-    for (const r of stmt.all(box) as unknown[][]) {
-      const row = fromRawRow(r);
+    for (const row of catalogue.alertsInBox(box)) {
       // A point on the RA 0/360 seam can fall in both boxes.
       if (seen.has(row.candid)) continue;
       seen.add(row.candid);

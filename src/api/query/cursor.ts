@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { JdCandid } from '../../archive/index.ts';
 import { ApiError } from '../errors.ts';
 
 /** Where a page ended: the (jd, candid) of its last alert, under the query it belongs to. */
-export interface PagePosition {
-  jd: number;
-  candid: bigint;
-}
+export type PagePosition = JdCandid;
 
 /** A short digest of the query a cursor belongs to, so a cursor is never applied to another query. */
 export function queryTag(parts: readonly unknown[]): string {

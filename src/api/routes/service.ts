@@ -21,7 +21,7 @@ export function serviceRoutes(ctx: ApiContext, openApi: () => unknown): AnyRoute
       handle(_input, _req, res) {
         let catalogue = 'ok';
         try {
-          ctx.archive.catalogue.db.prepare('SELECT 1').get();
+          ctx.archive.catalogue.ping();
         } catch (err) {
           catalogue = (err as Error).message;
         }

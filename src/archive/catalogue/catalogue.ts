@@ -3,8 +3,15 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as DB, Statement } from 'better-sqlite3';
 import { ZadsError } from '../../errors.ts';
+import { alertsInBox, objectLocations, objectSummaries, windowHasAlerts, windowLocations, windowSummaries } from './api-queries.ts';
+import { catalogueOpenError } from './open-error.ts';
+import { alertsByArrival, topicPositions } from './replay-queries.ts';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
-import type { AlertRow, BatchResult, CatalogueBatch, NightRow, QuarantineRow, SegmentRow } from './types.ts';
+import { Statements } from './statements.ts';
+import type { AlertRow, AlertSummary, ArrivalRow, ArrivalSelection, BatchResult, CatalogueBatch, JdCandid, LocatedAlert, NightRow, NightWindow } from './types.ts';
+import type { QuarantineRow, SegmentRow, SegmentUse, SkyBox } from './types.ts';
+import { alertsEndingPast, candidSet, segmentUse } from './verify-queries.ts';
+import type { CandidSet } from './verify-queries.ts';
 
 type Row = Record<string, unknown>;
 
@@ -65,36 +72,43 @@ function toNight(r: Row): NightRow {
  * The SQLite catalogue of the archive (better-sqlite3, WAL). Writes come in batches, each one
  * transaction: alert rows, quarantined messages, Kafka positions and segment sizes together, so the
  * catalogue never claims bytes or offsets that a crash could have lost (the caller fsyncs segments
- * first). 64-bit values (candid, offsets) are read as BigInt.
+ * first). 64-bit values (candid, offsets) are read as BigInt. Every query of the catalogue is one of its
+ * methods, each statement prepared once per connection.
  */
 export class Catalogue {
   readonly path: string;
   readonly #db: DB;
   readonly #s: Record<string, Statement>;
+  readonly #q: Statements;
   #closed = false;
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
     this.path = path;
+    const readonly = options.readonly ?? false;
+    let db: DB | undefined;
     try {
-      if (!options.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.#db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path, { readonly, fileMustExist: readonly });
+      this.#db = db;
+      db.defaultSafeIntegers(true);
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        // NORMAL: with WAL, a commit is written to the log but fsynced only at checkpoints. A kill -9 loses
+        // nothing (the log is in the OS's cache); a power loss may lose the last commits, but whole — rows,
+        // positions and segment sizes together — so the catalogue goes back to an earlier consistent state,
+        // segments are cut back to it at the next start and Kafka gives the alerts again. FULL paid an fsync
+        // per batch on the event loop (better-sqlite3 is synchronous): 12 % of the archive's time, measured.
+        db.pragma('synchronous = NORMAL');
+        db.exec(SCHEMA_SQL);
+        this.#migrate();
+      }
+      db.pragma('busy_timeout = 5000');
+      this.#s = this.#prepare();
     } catch (cause) {
-      throw new ZadsError('INPUT_NOT_FOUND', `cannot open the catalogue ${path}: ${(cause as Error).message}`, { cause, context: { file: path } });
+      db?.close();
+      throw catalogueOpenError(path, readonly, cause);
     }
-    this.#db.defaultSafeIntegers(true);
-    if (!options.readonly) {
-      this.#db.pragma('journal_mode = WAL');
-      // NORMAL: with WAL, a commit is written to the log but fsynced only at checkpoints. A kill -9 loses
-      // nothing (the log is in the OS's cache); a power loss may lose the last commits, but whole — rows,
-      // positions and segment sizes together — so the catalogue goes back to an earlier consistent state,
-      // segments are cut back to it at the next start and Kafka gives the alerts again. FULL paid an fsync
-      // per batch on the event loop (better-sqlite3 is synchronous): 12 % of the archive's time, measured.
-      this.#db.pragma('synchronous = NORMAL');
-      this.#db.exec(SCHEMA_SQL);
-      this.#migrate();
-    }
-    this.#db.pragma('busy_timeout = 5000');
-    this.#s = this.#prepare();
+    this.#q = new Statements(db);
   }
 
   #migrate(): void {
@@ -261,9 +275,118 @@ export class Catalogue {
     }));
   }
 
-  /** The underlying database, for queries the API adds (cone search on alerts_sky, pagination). */
-  get db(): DB {
-    return this.#db;
+  /** Whether there is a quarantined message whose bytes are kept under `key`. */
+  hasQuarantined(key: string): boolean {
+    return this.#q.get('SELECT 1 FROM quarantine WHERE key = ? LIMIT 1').get(key) !== undefined;
+  }
+
+  /** Light curves: every alert of an object across all nights, in time order (jd, then candid). */
+  objectSummaries(objectId: string): AlertSummary[] {
+    return objectSummaries(this.#q, objectId);
+  }
+
+  /** Where the bytes of each alert of an object are, in time order (jd, then candid). */
+  objectLocations(objectId: string): LocatedAlert[] {
+    return objectLocations(this.#q, objectId);
+  }
+
+  /** At most `limit` alerts of a window in (jd, candid) order, after `after` when given. */
+  windowSummaries(w: NightWindow, after: JdCandid | undefined, limit: number): AlertSummary[] {
+    return windowSummaries(this.#q, w, after, limit);
+  }
+
+  /** Where the bytes of at most `limit` alerts of a window are, in (jd, candid) order, after `after` when given. */
+  windowLocations(w: NightWindow, after: JdCandid | undefined, limit: number): LocatedAlert[] {
+    return windowLocations(this.#q, w, after, limit);
+  }
+
+  windowHasAlerts(w: NightWindow): boolean {
+    return windowHasAlerts(this.#q, w);
+  }
+
+  /** The alerts whose position is in a sky box, found by the R*Tree, in no particular order. */
+  alertsInBox(box: SkyBox): AlertSummary[] {
+    return alertsInBox(this.#q, box);
+  }
+
+  /** The next Kafka offset to archive of each partition of a topic that was ever archived. */
+  topicPositions(topic: string): Map<number, bigint> {
+    return topicPositions(this.#q, topic);
+  }
+
+  /**
+   * The selected alerts of a night in their original arrival order (ties by candid), after `after` when
+   * given, streamed from the database (memory stays flat).
+   */
+  alertsByArrival(sel: ArrivalSelection, after?: Pick<ArrivalRow, 'arrivalMs' | 'candid'>): Generator<ArrivalRow> {
+    return alertsByArrival(this.#q, sel, after);
+  }
+
+  /** How the rows of a night use each of their segments, by segment key. */
+  segmentUse(night: string, programid: number): SegmentUse[] {
+    return segmentUse(this.#q, night, programid);
+  }
+
+  /** The alerts of a night in a segment whose bytes end past `endByte`, in candid order, streamed. */
+  alertsEndingPast(night: string, programid: number, segment: string, endByte: number): Generator<Pick<AlertRow, 'candid' | 'byteOffset' | 'byteLength'>> {
+    return alertsEndingPast(this.#q, night, programid, segment, endByte);
+  }
+
+  /**
+   * An empty set of candids kept in a temporary table of this connection, not in memory (a tarball holds
+   * up to a night of members). One per connection: asking again empties it.
+   */
+  candidSet(): CandidSet {
+    return candidSet(this.#q);
+  }
+
+  /** How many alerts the catalogue holds. */
+  alertCount(): number {
+    return num((this.#q.get('SELECT count(*) AS n FROM alerts').get() as Row).n);
+  }
+
+  /** The Kafka timestamps of the alerts that came from Kafka, in time order, streamed. */
+  *kafkaTimestamps(): Generator<number> {
+    const sql = 'SELECT kafka_timestamp AS ts FROM alerts WHERE kafka_timestamp IS NOT NULL ORDER BY kafka_timestamp';
+    for (const r of this.#q.iterable(sql).iterate() as Iterable<Row>) yield num(r.ts);
+  }
+
+  /** The largest candid archived, if any. */
+  newestCandid(): bigint | undefined {
+    const r = this.#q.get('SELECT max(candid) AS candid FROM alerts').get() as Row;
+    return r.candid === null ? undefined : BigInt(r.candid as bigint);
+  }
+
+  /** The alert of the smallest candid at or above `candid`, if any. */
+  alertFrom(candid: bigint): AlertRow | undefined {
+    const r = this.#q.get('SELECT * FROM alerts WHERE candid >= ? ORDER BY candid LIMIT 1').get(candid) as Row | undefined;
+    return r ? toAlert(r) : undefined;
+  }
+
+  /** Throws when the database does not answer (a health check). */
+  ping(): void {
+    this.#q.get('SELECT 1').get();
+  }
+
+  /**
+   * Read tuning of this connection only (the file is not changed): the page cache, in MiB, and how much
+   * of the file is memory-mapped, in bytes.
+   */
+  tuneReads(options: { cacheMiB: number; mmapBytes: number }): void {
+    this.#db.pragma(`cache_size = -${Math.round(options.cacheMiB * 1024)}`);
+    this.#db.pragma(`mmap_size = ${Math.max(0, Math.round(options.mmapBytes))}`);
+  }
+
+  /**
+   * Starts a read transaction: every read until endRead() sees the catalogue as it was at the first of
+   * them, however long they take (a night's tarball or its catalogue copy, read across awaits).
+   */
+  beginRead(): void {
+    this.#q.exec('BEGIN');
+  }
+
+  endRead(): void {
+    this.#q.exec('COMMIT');
   }
 
   close(): void {

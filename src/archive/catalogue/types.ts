@@ -25,6 +25,60 @@ export interface AlertRow {
   byteLength: number;
 }
 
+/** The fields of an alert's summary, in the order the query API lists them. */
+export const ALERT_SUMMARY_FIELDS = ['candid', 'objectId', 'night', 'programid', 'jd', 'ra', 'dec', 'fid', 'magpsf', 'sigmapsf', 'rb', 'drb', 'schemaVersion'] as const satisfies readonly (keyof AlertRow)[];
+
+/**
+ * An alert's summary fields (light curves, cone search, time windows answer with them): those of its
+ * AlertRow, the candid as a decimal string (it does not fit a JSON number).
+ */
+export type AlertSummary = Omit<Pick<AlertRow, (typeof ALERT_SUMMARY_FIELDS)[number]>, 'candid'> & { candid: string };
+
+/** An alert's id, time and where its bytes are: what a subset archive needs of each member. */
+export type LocatedAlert = Pick<AlertRow, 'candid' | 'night' | 'programid' | 'jd' | 'kafkaTimestamp' | 'segment' | 'byteOffset' | 'byteLength'>;
+
+/** Alerts of one night, optionally within [fromJd, toJd) and of one filter (fid). */
+export interface NightWindow {
+  night: string;
+  programid: number;
+  fromJd?: number;
+  toJd?: number;
+  fid?: number;
+}
+
+/** An alert's place in (jd, candid) order: a page of a window starts after one. */
+export interface JdCandid {
+  jd: number;
+  candid: bigint;
+}
+
+/** An RA/Dec box in degrees, RA within [0, 360]. */
+export interface SkyBox {
+  raMin: number;
+  raMax: number;
+  decMin: number;
+  decMax: number;
+}
+
+/** The alerts of a night a replay sends: within [fromJd, toJd) and of the given objects, when given. */
+export interface ArrivalSelection extends Omit<NightWindow, 'fid'> {
+  objectIds?: readonly string[];
+}
+
+/** An archived alert in arrival order: what a replay sends. */
+export interface ArrivalRow extends Pick<AlertRow, 'candid' | 'objectId' | 'jd' | 'topic' | 'partition' | 'kafkaOffset' | 'segment' | 'byteOffset' | 'byteLength'> {
+  /** Original arrival time (Kafka timestamp, else the jd as whole epoch ms), ms. */
+  arrivalMs: number;
+}
+
+/** How a night's rows use one segment. */
+export interface SegmentUse {
+  segment: string;
+  alerts: number;
+  /** Where the furthest row's bytes end. */
+  endByte: number;
+}
+
 export interface QuarantineRow {
   topic: string | null;
   partition: number | null;

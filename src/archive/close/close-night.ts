@@ -178,7 +178,7 @@ async function buildTarball(archive: Archive, options: CloseNightOptions, key: s
     await mkdir(dirname(path), { recursive: true });
     await removeStaleTemporaries(path);
     // One read transaction: the count and the rows come from the same state of the catalogue.
-    snapshot.db.exec('BEGIN');
+    snapshot.beginRead();
     const total = snapshot.countNight(night, programid);
     const started = performance.now();
     const members = async function* (): AsyncGenerator<TarMemberInput> {
@@ -199,7 +199,7 @@ async function buildTarball(archive: Archive, options: CloseNightOptions, key: s
         ? (w) => options.onProgress!({ night, programid, alerts: w.members, totalAlerts: total.alerts, alertBytes: w.memberBytes, totalAlertBytes: total.bytes })
         : undefined,
     });
-    snapshot.db.exec('COMMIT');
+    snapshot.endRead();
     const writeSeconds = (performance.now() - started) / 1000;
     await rename(tmp, path);
     await fsyncDir(dirname(path));

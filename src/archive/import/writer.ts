@@ -70,14 +70,11 @@ export class ImportWriter {
   /** The batch being written, until the catalogue has recorded it. */
   #inFlight: Batch | undefined;
   #writing: Promise<void> | undefined;
-  readonly #quarantinedBefore: (key: string) => boolean;
 
   constructor(archive: Archive, options: ImportWriterOptions) {
     this.#archive = archive;
     this.#o = options;
     this.#startSize = archive.catalogue.segment(options.segment)?.sizeBytes ?? 0;
-    const known = archive.catalogue.db.prepare('SELECT 1 FROM quarantine WHERE key = ? LIMIT 1');
-    this.#quarantinedBefore = (key) => known.get(key) !== undefined;
   }
 
   /** The counts that go into a file's report. */
@@ -141,7 +138,7 @@ export class ImportWriter {
     this.#open.members++;
     const key = `quarantine/import/${this.#o.quarantineFolder}/${safeName(member)}`;
     const queued = (b: Batch | undefined): boolean => b?.quarantined.some((q) => q.key === key) ?? false;
-    if (queued(this.#open) || queued(this.#inFlight) || this.#quarantinedBefore(key)) return;
+    if (queued(this.#open) || queued(this.#inFlight) || this.#archive.catalogue.hasQuarantined(key)) return;
     await this.#archive.local.put(key, bytes);
     this.#open.quarantined.push({
       topic: null,

@@ -29,7 +29,7 @@ export function nightCatalogueStream(cataloguePath: string, night: string, progr
   async function* lines(): AsyncGenerator<Buffer> {
     const snapshot = new Catalogue(cataloguePath, { readonly: true });
     try {
-      snapshot.db.exec('BEGIN');
+      snapshot.beginRead();
       const header = {
         format: NIGHT_CATALOGUE_FORMAT,
         version: NIGHT_CATALOGUE_VERSION,
@@ -45,7 +45,7 @@ export function nightCatalogueStream(cataloguePath: string, night: string, progr
         }
       }
       if (chunk.length > 0) yield Buffer.from(chunk, 'utf8');
-      snapshot.db.exec('COMMIT');
+      snapshot.endRead();
     } finally {
       snapshot.close();
     }

@@ -5,8 +5,6 @@ import type { Catalogue, NightRow } from '../catalogue/index.ts';
 import type { NightReader, SegmentExtent } from '../remote/index.ts';
 import type { Difference } from './types.ts';
 
-type Row = Record<string, unknown>;
-
 /**
  * The night's segments against the catalogue: every recorded segment is there at its recorded size (in
  * the store the reader would read it from), every row's byte range lies inside its segment, and no
@@ -37,19 +35,14 @@ export async function checkSegments(archive: Archive, catalogue: Catalogue, read
     }
   }
 
-  const used = catalogue.db
-    .prepare('SELECT segment, count(*) AS n, max(byte_offset + byte_length) AS end FROM alerts WHERE night = ? AND programid = ? GROUP BY segment ORDER BY segment')
-    .all(night, programid) as Row[];
-  const beyond = catalogue.db.prepare(
-    'SELECT candid, byte_offset, byte_length FROM alerts WHERE night = ? AND programid = ? AND segment = ? AND byte_offset + byte_length > ? ORDER BY candid',
-  );
+  const used = catalogue.segmentUse(night, programid);
   for (const u of used) {
-    const key = u.segment as string;
+    const key = u.segment;
     const have = (await extent(key)).availableBytes;
-    if (have !== undefined && Number(u.end) <= have) continue;
-    for (const r of beyond.iterate(night, programid, key, have ?? -1) as Iterable<Row>) {
+    if (have !== undefined && u.endByte <= have) continue;
+    for (const r of catalogue.alertsEndingPast(night, programid, key, have ?? -1)) {
       const candid = String(r.candid);
-      const range = `${Number(r.byte_offset)}+${Number(r.byte_length)}`;
+      const range = `${r.byteOffset}+${r.byteLength}`;
       out.push(
         have === undefined
           ? { night, programid, kind: 'row-bytes-missing', key, candid, detail: `alert ${candid} is at ${key} ${range}, a segment in no store` }
@@ -58,7 +51,7 @@ export async function checkSegments(archive: Archive, catalogue: Catalogue, read
     }
   }
 
-  const known = new Set([...recorded.map((s) => s.key), ...used.map((u) => u.segment as string)]);
+  const known = new Set([...recorded.map((s) => s.key), ...used.map((u) => u.segment)]);
   const folder = `segments/${night}/programid${programid}`;
   const files = await readdir(join(archive.dataDir, ...folder.split('/')), { withFileTypes: true }).catch(() => []);
   for (const f of files) {

@@ -10,8 +10,6 @@ import { candidOfMember } from '../close/index.ts';
 import type { NightReader } from '../remote/index.ts';
 import type { Difference } from './types.ts';
 
-type Row = Record<string, unknown>;
-
 export interface TarballDigest {
   md5: string;
   sizeBytes: number;
@@ -65,8 +63,8 @@ async function readTarball(source: Readable, label: string, onMember: (m: TarMem
  * A closed night's tarball against the catalogue: it exists; its MD5, size and member count are what the
  * catalogue recorded at close; every member is a row of the night (once) whose archived bytes it holds
  * exactly; every row of the night is a member. Members may come in any order (imported UW tarballs are
- * in time order): the candids seen are kept in a temporary table of `catalogue`'s connection, not in
- * memory. Records the tarball's MD5 in `digests` for the MD5SUMS check.
+ * in time order): the candids seen are kept in a temporary table of `catalogue`'s connection (its
+ * candidSet), not in memory. Records the tarball's MD5 in `digests` for the MD5SUMS check.
  */
 export async function checkTarball(catalogue: Catalogue, reader: NightReader, row: NightRow, digests: Map<string, TarballDigest>): Promise<Difference[]> {
   const { night, programid } = row;
@@ -78,9 +76,7 @@ export async function checkTarball(catalogue: Catalogue, reader: NightReader, ro
   }
   const key = info.key;
   const checkMembers = row.state === 'closed';
-  const db = catalogue.db;
-  db.exec('CREATE TEMP TABLE IF NOT EXISTS verify_seen (candid INTEGER PRIMARY KEY); DELETE FROM temp.verify_seen');
-  const see = db.prepare('INSERT OR IGNORE INTO temp.verify_seen (candid) VALUES (?)');
+  const seen = catalogue.candidSet();
   const where = `${key} (${info.store})`;
   const read = await readTarball(await reader.tarball(), where, async (m) => {
     if (!checkMembers) return;
@@ -90,7 +86,7 @@ export async function checkTarball(catalogue: Catalogue, reader: NightReader, ro
       return;
     }
     const c = String(candid);
-    if (see.run(candid).changes === 0) {
+    if (!seen.add(candid)) {
       out.push({ night, programid, kind: 'member-duplicate', key, candid: c, detail: `member ${m.name} is in ${key} more than once` });
       return;
     }
@@ -125,12 +121,11 @@ export async function checkTarball(catalogue: Catalogue, reader: NightReader, ro
 
   // Past damage nothing is known of the members: missing ones would be noise.
   if (!read.error) {
-    const missing = db.prepare('SELECT candid FROM alerts WHERE night = ? AND programid = ? AND candid NOT IN (SELECT candid FROM temp.verify_seen) ORDER BY candid');
-    for (const r of missing.iterate(night, programid) as Iterable<Row>) {
-      const c = String(r.candid);
+    for (const candid of seen.missingOfNight(night, programid)) {
+      const c = String(candid);
       out.push({ night, programid, kind: 'member-missing', key, candid: c, detail: `alert ${c} of the catalogue is not in ${key}` });
     }
   }
-  db.exec('DELETE FROM temp.verify_seen');
+  seen.clear();
   return out;
 }

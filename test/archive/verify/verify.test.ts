@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { iterateTarball } from '../../../src/alert/index.ts';
 import type { TarMember } from '../../../src/alert/index.ts';
@@ -83,7 +84,13 @@ describe('verifyArchive', () => {
 
   it('lists a member whose catalogue row was deleted', async () => {
     const gone = rows[7]!.candid;
-    t.archive.catalogue.db.prepare('DELETE FROM alerts WHERE candid = ?').run(gone);
+    // Damage from outside: another connection deletes the row (the catalogue itself never deletes one).
+    const db = new Database(t.archive.catalogue.path);
+    try {
+      db.prepare('DELETE FROM alerts WHERE candid = ?').run(gone);
+    } finally {
+      db.close();
+    }
     const diffs = await verifyArchive(t.archive);
     expect(diffs).toEqual([expect.objectContaining({ night: NIGHT, programid: 1, kind: 'member-extra', candid: String(gone) })]);
   });
