@@ -91,6 +91,8 @@ export class Catalogue {
       db = new Database(path, { readonly, fileMustExist: readonly });
       this.#db = db;
       db.defaultSafeIntegers(true);
+      // First: a writer holding the lock while this one opens is waited for, not an immediate SQLITE_BUSY.
+      db.pragma('busy_timeout = 5000');
       if (!readonly) {
         db.pragma('journal_mode = WAL');
         // NORMAL: with WAL, a commit is written to the log but fsynced only at checkpoints. A kill -9 loses
@@ -102,7 +104,6 @@ export class Catalogue {
         db.exec(SCHEMA_SQL);
         this.#migrate();
       }
-      db.pragma('busy_timeout = 5000');
       this.#s = this.#prepare();
     } catch (cause) {
       db?.close();
