@@ -7,6 +7,7 @@ import { configSchema } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
+import { parseOptions, positive } from '../options.ts';
 import type { Registry } from '../metrics.ts';
 import { TokenAuth } from './auth.ts';
 import type { ApiConfig, ApiContext } from './context.ts';
@@ -28,27 +29,39 @@ import { replayRoutes } from './routes/replays.ts';
 import { serviceRoutes } from './routes/service.ts';
 import { webPages } from './web/pages.ts';
 
+/** Every default of {@link createApp}'s options (the `api` config section has its own, in the config schema). */
+export const APP_DEFAULTS = Object.freeze({
+  catalogueCacheMiB: 64,
+  /** SQLite's cap. */
+  catalogueMmapBytes: 2 ** 31,
+});
+
 export interface CreateAppOptions {
-  /** The archive to serve, opened as a reader (`openArchive({ dataDir, s3 })`). */
+  /** The archive to serve, opened as a reader (`openArchive({ dataDir, s3 })`). Required. */
   archive: Archive;
-  /** The `api` section of the config; missing keys take their defaults. */
+  /** The `api` section of the config; missing keys take their defaults (config schema). */
   config?: Partial<ApiConfig>;
-  /** Replay control; without it the replay routes answer 503. */
+  /** Replay control. Default: none, the replay routes answer 503. */
   replays?: ReplayRegistry;
-  /**
-   * SQLite page cache of the catalogue connection, MiB. Default 64.
-   */
+  /** SQLite page cache of the catalogue connection, in MiB. Default {@link APP_DEFAULTS.catalogueCacheMiB}. */
   catalogueCacheMiB?: number;
   /**
-   * Bytes of the catalogue file SQLite reads through a memory map rather than read calls (it caps this at
-   * 2 GiB). The objectId query touches a few dozen random table pages: mapped, they cost no system call
-   * (measured: 150 → 90 µs a query on a 5 M-alert catalogue). 0 turns it off. Default 2 GiB.
+   * Bytes of the catalogue file SQLite reads through a memory map rather than read calls, in bytes (SQLite
+   * caps this at 2 GiB). The objectId query touches a few dozen random table pages: mapped, they cost no
+   * system call (measured: 150 → 90 µs a query on a 5 M-alert catalogue). 0 turns it off. Default {@link APP_DEFAULTS.catalogueMmapBytes}.
    */
   catalogueMmapBytes?: number;
   /** Where the API's metrics go (and what /metrics shows). Default: a new registry. */
   metrics?: Registry;
+  /** Where the API logs. Default: nowhere. */
   logger?: Logger;
 }
+
+/** The options of the app it checks itself (the `api` config by `apiConfig`), with the defaults filled in. */
+const appOptionsSchema = z.object({
+  catalogueCacheMiB: positive().default(APP_DEFAULTS.catalogueCacheMiB),
+  catalogueMmapBytes: positive({ allowZero: true }).default(APP_DEFAULTS.catalogueMmapBytes),
+});
 
 const NO_PARAMETERS = z.object({}).strict();
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -85,9 +98,10 @@ export function apiRoutes(ctx: ApiContext, openApi: () => unknown): AnyRoute[] {
  */
 export function createApp(options: CreateAppOptions): Express {
   const config = apiConfig(options.config);
+  const { catalogueCacheMiB, catalogueMmapBytes } = parseOptions('API', appOptionsSchema, options);
   const metrics = options.metrics ?? createMetricsRegistry();
   // Tuning of this process's connection only; the catalogue file is not changed.
-  options.archive.catalogue.tuneReads({ cacheMiB: options.catalogueCacheMiB ?? 64, mmapBytes: options.catalogueMmapBytes ?? 2 ** 31 });
+  options.archive.catalogue.tuneReads({ cacheMiB: catalogueCacheMiB, mmapBytes: catalogueMmapBytes });
   const logger = options.logger?.child({ component: 'api' });
   const measure = httpMetrics(metrics);
   const ctx: ApiContext = { archive: options.archive, config, replays: options.replays, metrics, logger, bytesSent: measure.bytesSent };

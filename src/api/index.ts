@@ -1,11 +1,11 @@
-export { apiConfig, apiRoutes, createApp } from './app.ts';
+export { APP_DEFAULTS, apiConfig, apiRoutes, createApp } from './app.ts';
 export type { CreateAppOptions } from './app.ts';
 export { hashToken } from './auth.ts';
 export type { Role } from './auth.ts';
 export type { ApiConfig } from './context.ts';
 export { API_ERROR_STATUS } from './errors.ts';
 export type { ApiErrorCode } from './errors.ts';
-export { ReplayRegistry } from './replays.ts';
+export { REPLAY_REGISTRY_DEFAULTS, ReplayRegistry } from './replays.ts';
 export type { ReplayRegistryOptions, ReplayView } from './replays.ts';
 export { DEFAULT_CLOSE_GRACE_MS, listen } from './server.ts';
 export type { RunningServer } from './server.ts';

@@ -1,10 +1,15 @@
 import { z } from 'zod';
+import { REPLAY_DEFAULTS } from '../replay/index.ts';
 import { night, timeBound } from './params.ts';
 
 /** A time bound in a JSON body: a Julian Date as a number, or a string as the query parameters take it. */
 const bodyTime = z.union([z.number().min(2_400_000).max(2_600_000), timeBound]);
 
-const positive = (what: string) => z.number().positive().max(1_000_000).meta({ description: what });
+/**
+ * A number of a pacing: > 0, as the replay's own options check it (JSON Schema can show this form, which the
+ * replay's check cannot be), with a bound a client's request must keep to.
+ */
+const paceNumber = (what: string) => z.number().positive().max(1_000_000).meta({ description: what });
 
 /** How a replay spaces its messages (as `zads replay`: --rate, --rate --bursts, --speed, or as fast as possible). */
 export const pacingSchema = z
@@ -13,11 +18,11 @@ export const pacingSchema = z
     z
       .object({
         mode: z.literal('rate'),
-        alertsPerSec: positive('Alerts per second.'),
+        alertsPerSec: paceNumber('Alerts per second.'),
         bursts: z.boolean().optional().meta({ description: 'Send each exposure (alerts sharing a jd) at once, keeping the average rate.' }),
       })
       .strict(),
-    z.object({ mode: z.literal('speed'), factor: positive('The original arrival times, this many times faster.') }).strict(),
+    z.object({ mode: z.literal('speed'), factor: paceNumber('The original arrival times, this many times faster.') }).strict(),
   ])
   .meta({ description: 'How messages are spaced in time; default as fast as the broker takes them.' });
 
@@ -56,7 +61,13 @@ export const replayRequestSchema = z
       .boolean()
       .optional()
       .meta({ description: 'Admin tokens only: write the topic even if the replay target policy refuses it. The server logs a warning naming the token and the topic.' }),
-    partitions: z.number().int().min(1).max(256).optional().meta({ description: 'Partitions of a target topic created by the replay; default 16.' }),
+    partitions: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .optional()
+      .meta({ description: `Partitions of a target topic created by the replay; default ${REPLAY_DEFAULTS.partitions}.` }),
     pacing: pacingSchema.optional(),
     maxAlerts: z.number().int().min(1).optional().meta({ description: 'Stop after this many alerts.' }),
     filters: z

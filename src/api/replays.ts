@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Archive } from '../archive/index.ts';
 import type { ClusterConfig } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import type { Registry } from '../metrics.ts';
+import { parseOptions, positive } from '../options.ts';
 import { Replay, ReplayTargetPolicy } from '../replay/index.ts';
 import type { ReplayReport, ReplaySelection } from '../replay/index.ts';
 import { ApiError } from './errors.ts';
@@ -18,24 +20,37 @@ const isModuleName = (name: string): boolean => /\.(py|ts|mts|js|mjs)$/.test(nam
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 
 export interface ReplayRegistryOptions {
+  /** The archive replays read. Required. */
   archive: Archive;
-  /** The cluster every replay writes to (config clusters.uw). */
+  /** The cluster every replay writes to (config clusters.uw). Required. */
   target: ClusterConfig;
   /** Where replays may write (config replay.*, api.tokens[].replayTopics). Default: the default policy, `<night topic>_replay` only. */
   policy?: ReplayTargetPolicy;
   /**
    * Folder of filter modules (.ts, .js, .py) a replay request may name by file name (config
-   * api.filterDir). Absent: requests may name predefined filters only — a module path from a client
-   * would be code run on this server.
+   * api.filterDir). Default: none, requests may name predefined filters only — a module path from a
+   * client would be code run on this server.
    */
   filterDir?: string;
-  /** Where Python filters run (config python.*). */
+  /** Where Python filters run (config python.*). Default: the Python judge's defaults. */
   python?: CreateJudgeOptions['python'];
-  /** Replays running (or paused) at once; more are refused with 429. Default 4. */
+  /** Replays running (or paused) at once; more are refused with 429. Default {@link REPLAY_REGISTRY_DEFAULTS.maxActive}. */
   maxActive?: number;
+  /** Where the replays' Prometheus metrics go. Default: a private registry per replay. */
   metrics?: Registry;
+  /** Where the registry and its replays log. Default: nowhere. */
   logger?: Logger;
 }
+
+/** Every default of a {@link ReplayRegistry}'s options. */
+export const REPLAY_REGISTRY_DEFAULTS = Object.freeze({
+  maxActive: 4,
+});
+
+/** The options a registry checks (the replays check their own), with the defaults filled in. */
+const replayRegistryOptionsSchema = z.object({
+  maxActive: positive({ integer: true }).default(REPLAY_REGISTRY_DEFAULTS.maxActive),
+});
 
 /** A replay as the API shows it: its report, what it was asked to send, who started it and when. */
 export interface ReplayView extends ReplayReport {
@@ -58,7 +73,7 @@ interface Entry {
  * checkpoint in Kafka).
  */
 export class ReplayRegistry {
-  readonly #o: ReplayRegistryOptions;
+  readonly #o: ReplayRegistryOptions & z.output<typeof replayRegistryOptionsSchema>;
   readonly #entries = new Map<string, Entry>();
   /** Ids whose filters are loading: they count as active. */
   readonly #starting = new Set<string>();
@@ -67,7 +82,7 @@ export class ReplayRegistry {
   readonly policy: ReplayTargetPolicy;
 
   constructor(options: ReplayRegistryOptions) {
-    this.#o = { ...options };
+    this.#o = { ...options, ...parseOptions('replay registry', replayRegistryOptionsSchema, options) };
     this.policy = options.policy ?? new ReplayTargetPolicy({ logger: options.logger });
   }
 
@@ -102,7 +117,7 @@ export class ReplayRegistry {
     if (existing && ['running', 'paused'].includes(existing.replay.status().state)) {
       throw new ApiError('CONFLICT', `replay ${id} is already ${existing.replay.status().state}`);
     }
-    const maxActive = this.#o.maxActive ?? 4;
+    const { maxActive } = this.#o;
     if (this.#active().length + this.#starting.size >= maxActive) {
       throw new ApiError('TOO_MANY_REPLAYS', `${maxActive} replays are already running; cancel one or wait for one to end`);
     }

@@ -1,7 +1,10 @@
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
-import { ZadsError, toZadsError } from '../errors.ts';
+import { z } from 'zod';
+import { toZadsError } from '../errors.ts';
+import type { ZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { parseOptions, positive } from '../options.ts';
 import type { Archive } from './archive.ts';
 import type { NightRow } from './catalogue/index.ts';
 import { closeNight } from './close/index.ts';
@@ -11,15 +14,18 @@ import type { SyncRemoteOptions, SyncRemoteResult } from './remote/index.ts';
 
 const MS_PER_MINUTE = 60_000;
 const MS_PER_DAY = 86_400_000;
-/** First wait before the S3 step is tried again after S3 was unreachable, in ms. */
-export const DEFAULT_REMOTE_RETRY_MS = 5_000;
-/** Longest wait between two tries of the S3 step while S3 stays unreachable, in ms. */
-export const DEFAULT_REMOTE_RETRY_MAX_MS = 300_000;
+
+/** Every default of {@link startCloseSchedule}'s options. */
+export const CLOSE_SCHEDULE_DEFAULTS = Object.freeze({
+  remoteRetryMs: 5_000,
+  /** 5 min. */
+  remoteRetryMaxMs: 300_000,
+});
 
 export interface IdleNightsOptions {
-  /** A night is idle once no alert arrived for this long, in minutes. */
+  /** A night is idle once no alert arrived for this long, in minutes (config `archive.closeIdleMinutes`). Required. */
   idleMinutes: number;
-  /** The clock, epoch ms. Default Date.now. */
+  /** The clock, in epoch ms. Default: `Date.now`. */
   now?: () => number;
 }
 
@@ -34,27 +40,39 @@ export interface CloseIdleResult {
 }
 
 export interface CloseScheduleOptions extends IdleNightsOptions {
-  /** When to look for idle nights: cron, 5 fields or 6 with seconds first, evaluated in UTC (config `archive.closeSchedule`). */
+  /** When to look for idle nights: cron, 5 fields or 6 with seconds first, evaluated in UTC (config `archive.closeSchedule`). Required. */
   cronExpression: string;
-  /** Called with the report of each night closed. */
+  /** Called with the report of each night closed. Default: none. */
   onClosed?: (report: CloseReport) => void;
-  /** Called for each night whose close failed; the tick goes on with the next night. */
+  /** Called for each night whose close failed; the tick goes on with the next night. Default: none. */
   onError?: (error: ZadsError, night: { night: string; programid: number }) => void;
+  /** How each night is closed. Default: {@link closeNight}'s defaults. */
   close?: ScheduledCloseOptions;
   /**
    * After the closes, upload closed nights to S3 and apply retention (remote/sync.ts); needs an archive
-   * opened with S3. Absent: the schedule only closes.
+   * opened with S3. Default: none, the schedule only closes.
    */
   remote?: Omit<SyncRemoteOptions, 'logger'>;
   /**
    * When the S3 step found S3 unreachable (a retriable error), it is tried again on its own — without
-   * waiting for the next tick — after this many ms, doubled at each failed try. Default 5,000.
+   * waiting for the next tick — after this many ms, doubled at each failed try. Default {@link CLOSE_SCHEDULE_DEFAULTS.remoteRetryMs}.
    */
   remoteRetryMs?: number;
-  /** Longest wait between two tries of the S3 step, in ms. Default 300,000 (5 min). */
+  /** Longest wait between two tries of the S3 step, in ms; never less than `remoteRetryMs`. Default {@link CLOSE_SCHEDULE_DEFAULTS.remoteRetryMaxMs}. */
   remoteRetryMaxMs?: number;
+  /** Where the schedule logs. Default: nowhere. */
   logger?: Logger;
 }
+
+/** The options a schedule checks, with the defaults filled in. */
+const closeScheduleOptionsSchema = z.object({
+  cronExpression: z.custom<string>((v) => typeof v === 'string' && cron.validate(v), {
+    error: 'must be a cron expression (5 fields, or 6 with seconds; config archive.closeSchedule)',
+  }),
+  idleMinutes: positive({ allowZero: true }),
+  remoteRetryMs: positive().default(CLOSE_SCHEDULE_DEFAULTS.remoteRetryMs),
+  remoteRetryMaxMs: positive().default(CLOSE_SCHEDULE_DEFAULTS.remoteRetryMaxMs),
+});
 
 export interface CloseSchedule {
   /** Does what a tick does, now, and resolves when it is done (a tick already running is waited for). */
@@ -112,17 +130,9 @@ export async function closeIdleNights(
  * backoff (`remoteRetryMs` … `remoteRetryMaxMs`) until it goes through — not only at the next tick.
  */
 export function startCloseSchedule(archive: Archive, options: CloseScheduleOptions): CloseSchedule {
-  if (!cron.validate(options.cronExpression)) {
-    throw new ZadsError('CONFIG_INVALID', `archive.closeSchedule ${JSON.stringify(options.cronExpression)} is not a cron expression (5 fields, or 6 with seconds)`, {
-      context: { key: 'archive.closeSchedule' },
-    });
-  }
-  if (!Number.isFinite(options.idleMinutes) || options.idleMinutes < 0) {
-    throw new ZadsError('CONFIG_INVALID', `archive.closeIdleMinutes must be ≥ 0, not ${options.idleMinutes}`, { context: { key: 'archive.closeIdleMinutes' } });
-  }
-  const retryMs = options.remoteRetryMs ?? DEFAULT_REMOTE_RETRY_MS;
-  const retryMaxMs = Math.max(options.remoteRetryMaxMs ?? DEFAULT_REMOTE_RETRY_MAX_MS, retryMs);
-  if (!(retryMs > 0)) throw new ZadsError('CONFIG_INVALID', `remoteRetryMs must be > 0, not ${retryMs}`, { context: { key: 'remoteRetryMs' } });
+  const checked = parseOptions('close schedule', closeScheduleOptionsSchema, options);
+  const retryMs = checked.remoteRetryMs;
+  const retryMaxMs = Math.max(checked.remoteRetryMaxMs, retryMs);
   let running: Promise<CloseIdleResult> | undefined;
   let retrying: Promise<SyncRemoteResult> | undefined;
   let stopping: Promise<void> | undefined;

@@ -5,7 +5,7 @@ import { CATALOGUE_FILE, closeIdleNights, closeNight, openArchive, uploadNight }
 import type { Archive, CloseProgress, CloseReport, UploadReport } from '../archive/index.ts';
 import type { ZadsConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
-import { commandConfig } from './cluster-option.ts';
+import { CONFIG_DEFAULTS, commandConfig } from './cluster-option.ts';
 import { createProgress } from './progress.ts';
 import type { Progress } from './progress.ts';
 
@@ -88,7 +88,7 @@ export function registerArchiveClose(archive: Command): void {
     .option('--all-idle', 'close every open night idle for archive.closeIdleMinutes (config) instead of one --night')
     .option('--force', 'build the tarball again even if the night is closed already')
     .option('--upload', 'upload each night closed to S3 (config s3) afterwards')
-    .option('--gzip-level <0-9>', 'gzip level of the tarball (default: config archive.closeGzipLevel, 6)')
+    .option('--gzip-level <0-9>', `gzip level of the tarball (default: config archive.closeGzipLevel, ${CONFIG_DEFAULTS.archive.closeGzipLevel})`)
     .option('--json', 'print the report(s) as JSON on stdout')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (opts: CloseCliOptions) => {

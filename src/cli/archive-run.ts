@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { openArchive, startCloseSchedule } from '../archive/index.ts';
 import { ZadsError } from '../errors.ts';
-import { ArchiveIngest } from '../ingest/index.ts';
+import { ARCHIVE_INGEST_DEFAULTS, ArchiveIngest } from '../ingest/index.ts';
 import { createLogger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
-import { NIGHT_TOPIC_PATTERN } from '../kafka/index.ts';
+import { positiveArg } from '../options.ts';
 
 interface RunOptions {
   brokers?: string;
@@ -25,9 +25,9 @@ export function registerArchiveRun(archive: Command): void {
     .description('archive the nightly topics of the UW cluster into segments and the catalogue, exactly once (runs until stopped)')
     .option('--brokers <brokers>', 'cluster to read: host:port[,…] or "uw" (default: config clusters.uw)')
     .option('--data <dir>', 'data folder of the archive (default: config dataDir)')
-    .option('--topics <regex>', 'nightly topics to archive (whole-name match)', NIGHT_TOPIC_PATTERN.source)
-    .option('--group <id>', 'consumer group on the cluster', 'zads-archive')
-    .option('--discovery-interval-ms <ms>', 'how often to look for new nightly topics', '1000')
+    .option('--topics <regex>', 'nightly topics to archive (whole-name match)', ARCHIVE_INGEST_DEFAULTS.topics.source)
+    .option('--group <id>', 'consumer group on the cluster', ARCHIVE_INGEST_DEFAULTS.groupId)
+    .option('--discovery-interval-ms <ms>', 'how often to look for new nightly topics', String(ARCHIVE_INGEST_DEFAULTS.discoveryIntervalMs))
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')
     .option('--no-schedule', 'do not close idle nights on the configured schedule (archive.closeSchedule, UTC)')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
@@ -48,7 +48,7 @@ export function registerArchiveRun(archive: Command): void {
         archive: archived,
         topics,
         groupId: opts.group,
-        discoveryIntervalMs: Number(opts.discoveryIntervalMs),
+        discoveryIntervalMs: positiveArg('--discovery-interval-ms', opts.discoveryIntervalMs),
         logger,
         metrics,
       });

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/index.ts';
+import { configSchema, loadConfig } from '../config/index.ts';
 import type { ClusterConfig, ZadsConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
 
@@ -18,6 +18,9 @@ export function clusterFrom(config: ZadsConfig, value: string | undefined, fallb
   }
   return { ...config.clusters[fallback], brokers };
 }
+
+/** The configuration's own defaults (no file, no environment), for help texts that name them. */
+export const CONFIG_DEFAULTS: ZadsConfig = configSchema.parse({});
 
 /** The configuration for a command: defaults, file (--config or $ZADS_CONFIG), environment. */
 export function commandConfig(file: string | undefined): ZadsConfig {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readInputs } from '../alert/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { ZadsError } from '../errors.ts';
-import { FilterStream, ListSink, TarballSink, archivedNight, createJudge, runBatch } from '../filter/index.ts';
+import { DEFAULT_FILTER_TIMEOUT_MS, FILTER_STREAM_DEFAULTS, FilterStream, ListSink, TarballSink, archivedNight, createJudge, runBatch } from '../filter/index.ts';
 import type { BatchItem, BatchReadError, BatchReport, CreateJudgeOptions, FilterStats, FilterStreamStats, Isolation, Judge } from '../filter/index.ts';
 import type { ZadsConfig } from '../config/index.ts';
 import { createLogger } from '../log.ts';
@@ -12,7 +12,6 @@ import type { Registry } from '../metrics.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
 import { createProgress } from './progress.ts';
-import { NIGHT_TOPIC_PATTERN } from '../kafka/index.ts';
 import { positiveArg } from '../options.ts';
 
 interface FilterCliOptions {
@@ -45,15 +44,13 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-const positiveNumber = (flag: string, raw: string) => positiveArg(flag, raw);
-
 function invalid(message: string): ZadsError {
   return new ZadsError('CONFIG_INVALID', message, { context: { key: 'filter' } });
 }
 
 /** Where .py filters run: command line, then config (python.interpreter, python.workers), then defaults. */
 export function pythonOptions(config: ZadsConfig, opts: { python?: string; pythonWorkers?: string }): CreateJudgeOptions['python'] {
-  const workers = opts.pythonWorkers === undefined ? config.python.workers : positiveNumber('--python-workers', opts.pythonWorkers);
+  const workers = opts.pythonWorkers === undefined ? config.python.workers : positiveArg('--python-workers', opts.pythonWorkers);
   return { python: opts.python ?? config.python.interpreter, workers: workers === undefined ? undefined : Math.ceil(workers) };
 }
 
@@ -66,7 +63,7 @@ export function registerFilter(program: Command): void {
     .command('filter')
     .description('run filter plug-ins over the live nightly topics (exactly once, to <topic>_<filter>) or over archived alerts')
     .requiredOption('--filter <name|path>', 'a predefined filter (purity, extragalactic, bright, solar-system), a .ts/.js module, or a .py module defining alert_filter(alert); repeatable', collect)
-    .option('--timeout-ms <ms>', 'longest a filter may take over one alert; a later answer does not pass it', '1000')
+    .option('--timeout-ms <ms>', 'longest a filter may take over one alert; a later answer does not pass it', String(DEFAULT_FILTER_TIMEOUT_MS))
     .option('--isolation <worker|none>', 'run the filters in a worker thread (a filter stuck in a loop is ended) or in the main thread', 'worker')
     .option('--hang-ms <ms>', 'with --isolation worker: a synchronous filter call running this long is ended (default: 2 × --timeout-ms)')
     .option('--python <path>', 'the Python interpreter for .py filters, with fastavro (default: config python.interpreter, else the project\'s .venv from ops/python-env.sh)')
@@ -74,11 +71,11 @@ export function registerFilter(program: Command): void {
     .option('--json', 'machine-readable output: JSON lines (listing) or a JSON report')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .option('--brokers <brokers>', 'stream: the cluster read and written, host:port[,…] or "uw"/"ipac" (default: config clusters.uw)')
-    .option('--topics <regex>', 'stream: input topics (whole-name match)', NIGHT_TOPIC_PATTERN.source)
-    .option('--output-suffix <suffix>', 'stream: output topic = input topic + suffix, {filter} standing for the filter name', '_{filter}')
+    .option('--topics <regex>', 'stream: input topics (whole-name match)', FILTER_STREAM_DEFAULTS.topics.source)
+    .option('--output-suffix <suffix>', 'stream: output topic = input topic + suffix, {filter} standing for the filter name', FILTER_STREAM_DEFAULTS.outputSuffix)
     .option('--name <name>', 'stream: runner name; runners of one name share the input partitions (consumer group zads-filter-<name>; default: the filter names joined by "+")')
     .option('--instance <id>', 'stream: this process among the runners of one name: transactional id zads-filter-<name>-<id> (default: random)')
-    .option('--discovery-interval-ms <ms>', 'stream: how often to look for new input topics', '1000')
+    .option('--discovery-interval-ms <ms>', 'stream: how often to look for new input topics', String(FILTER_STREAM_DEFAULTS.discoveryIntervalMs))
     .option('--metrics-port <port>', 'stream: serve Prometheus metrics on 127.0.0.1:<port>/metrics')
     .option('--data <dir>', 'batch: data folder of the archive (default: config dataDir)')
     .option('--night <YYYYMMDD>', 'batch: an archived night')
@@ -98,8 +95,8 @@ export function registerFilter(program: Command): void {
       // A module that does not load, or is not a filter, is reported here, before anything starts.
       const judge = await createJudge(opts.filter, {
         isolation: opts.isolation as Isolation,
-        timeoutMs: positiveNumber('--timeout-ms', opts.timeoutMs),
-        hangMs: opts.hangMs === undefined ? undefined : positiveNumber('--hang-ms', opts.hangMs),
+        timeoutMs: positiveArg('--timeout-ms', opts.timeoutMs),
+        hangMs: opts.hangMs === undefined ? undefined : positiveArg('--hang-ms', opts.hangMs),
         python: pythonOptions(config, opts),
         logger,
         metrics,
@@ -182,7 +179,7 @@ async function filterStream(opts: FilterCliOptions, judge: Judge, logger: Logger
     outputSuffix: opts.outputSuffix,
     name: opts.name,
     ...(opts.instance ? { instance: opts.instance } : {}),
-    discoveryIntervalMs: positiveNumber('--discovery-interval-ms', opts.discoveryIntervalMs),
+    discoveryIntervalMs: positiveArg('--discovery-interval-ms', opts.discoveryIntervalMs),
     logger,
     metrics,
   });

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ZadsError } from '../errors.ts';
-import { Mirror } from '../ingest/index.ts';
+import { MIRROR_DEFAULTS, Mirror } from '../ingest/index.ts';
 import { createLogger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
-import { NIGHT_TOPIC_PATTERN } from '../kafka/index.ts';
+import { positiveArg } from '../options.ts';
 
 interface MirrorCliOptions {
   from?: string;
@@ -24,10 +24,10 @@ export function registerMirror(program: Command): void {
     .description('copy the nightly topics from the IPAC cluster to the UW cluster, exactly once, finding new topics within seconds')
     .option('--from <brokers>', 'source cluster: host:port[,…] or "ipac" (default: config clusters.ipac)')
     .option('--to <brokers>', 'target cluster: host:port[,…] or "uw" (default: config clusters.uw)')
-    .option('--topics <regex>', 'topics to mirror (whole-name match)', NIGHT_TOPIC_PATTERN.source)
-    .option('--name <name>', 'mirror name: mirrors of one name share the source partitions (consumer group zads-mirror-<name>); positions kept on the target', 'default')
+    .option('--topics <regex>', 'topics to mirror (whole-name match)', MIRROR_DEFAULTS.topics.source)
+    .option('--name <name>', 'mirror name: mirrors of one name share the source partitions (consumer group zads-mirror-<name>); positions kept on the target', MIRROR_DEFAULTS.name)
     .option('--instance <id>', 'this process among the mirrors of one name: transactional id zads-mirror-<name>-<id>; a restart with the same id fences the old one at once (default: random)')
-    .option('--discovery-interval-ms <ms>', 'how often to look for new source topics', '1000')
+    .option('--discovery-interval-ms <ms>', 'how often to look for new source topics', String(MIRROR_DEFAULTS.discoveryIntervalMs))
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (opts: MirrorCliOptions) => {
@@ -46,7 +46,7 @@ export function registerMirror(program: Command): void {
         topics,
         name: opts.name,
         ...(opts.instance ? { instance: opts.instance } : {}),
-        discoveryIntervalMs: Number(opts.discoveryIntervalMs),
+        discoveryIntervalMs: positiveArg('--discovery-interval-ms', opts.discoveryIntervalMs),
         logger,
         metrics,
       });

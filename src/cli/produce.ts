@@ -1,11 +1,11 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { SHIPPED_VERSIONS } from '../alert/index.ts';
+import { DEFAULT_WRITE_VERSION, SHIPPED_VERSIONS } from '../alert/index.ts';
 import type { ShippedVersion } from '../alert/index.ts';
 import { ZadsError, isZadsError } from '../errors.ts';
 import { nightTopicName } from '../kafka/index.ts';
 import { createLogger } from '../log.ts';
-import { drainSource, fromFiles, fromSimulation, publishNight } from '../produce/index.ts';
+import { PUBLISH_DEFAULTS, drainSource, fromFiles, fromSimulation, publishNight } from '../produce/index.ts';
 import type { DryRunReport, MessageFormat, PublishReport, SourceItem } from '../produce/index.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { createProgress } from './progress.ts';
@@ -40,8 +40,6 @@ function wholeNumber(name: string, raw: string, min: number): number {
   return n;
 }
 
-const positiveNumber = (flag: string, raw: string) => positiveArg(flag, raw);
-
 function topicOf(opts: ProduceCliOptions, programid: number): string {
   if (opts.topic) return opts.topic;
   if (!opts.night) throw new ZadsError('CONFIG_INVALID', 'give --night YYYYMMDD (or --topic NAME)', { context: { key: 'night' } });
@@ -69,16 +67,16 @@ export function registerProduce(program: Command): void {
     .option('--program <n>', 'ZTF program id', '1')
     .option('--topic <name>', 'topic to publish to (default ztf_<night>_programid<program>)')
     .option('--brokers <brokers>', 'cluster: host:port[,…] or "ipac"/"uw" (default: config clusters.ipac)')
-    .option('--partitions <n>', 'partitions of the topic when it is created', '16')
+    .option('--partitions <n>', 'partitions of the topic when it is created', String(PUBLISH_DEFAULTS.partitions))
     .addOption(new Option('--simulate <count>', 'publish a simulated night of <count> alerts').conflicts('from'))
     .option('--seed <seed>', 'seed of the simulation: the same seed gives the same night, byte for byte', '1')
-    .addOption(new Option('--schema <version>', 'schema version of simulated alerts').choices([...SHIPPED_VERSIONS]).default('4.02'))
+    .addOption(new Option('--schema <version>', 'schema version of simulated alerts').choices([...SHIPPED_VERSIONS]).default(DEFAULT_WRITE_VERSION))
     .option('--from <paths...>', 'publish existing alerts unchanged: .avro files, folders of them, UW night tarballs')
     .addOption(new Option('--format <format>', 'message format').choices(['container', 'confluent']).default('container'))
     .option('--schema-id <id>', 'schema registry id written in Confluent-format messages', '1')
     .addOption(new Option('--rate <alertsPerSec>', 'smooth rate limit, alerts per second').conflicts('exposures'))
     .option('--exposures', 'send each exposure burst together, spaced as the telescope took them')
-    .option('--speed <factor>', 'with --exposures: time compression (1 = real time, 40 = one burst a second)', '1')
+    .option('--speed <factor>', 'with --exposures: time compression (1 = real time, 40 = one burst a second)', String(PUBLISH_DEFAULTS.speed))
     .option('--connect-timeout-ms <ms>', 'time to wait for a broker connection')
     .option('--dry-run', 'build and encode the messages without sending them (measures the source)')
     .option('--json', 'print the final report as one JSON line on stdout')
@@ -136,9 +134,9 @@ export function registerProduce(program: Command): void {
               topic,
               messages,
               partitions: wholeNumber('--partitions', opts.partitions, 1),
-              rateAlertsPerSec: opts.rate === undefined ? undefined : positiveNumber('--rate', opts.rate),
+              rateAlertsPerSec: opts.rate === undefined ? undefined : positiveArg('--rate', opts.rate),
               pacing: opts.exposures ? 'exposures' : 'asap',
-              speed: positiveNumber('--speed', opts.speed),
+              speed: positiveArg('--speed', opts.speed),
               connectTimeoutMs: cluster.connectionTimeoutMs,
               onProgress: (p) => progress.update({ done: p.alerts, bytes: p.bytes, seconds: p.seconds, skipped: p.skipped }),
               onSkip: (e) => process.stderr.write(`skipped: ${e.code}: ${e.describe()}\n`),

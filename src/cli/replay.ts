@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openArchive } from '../archive/index.ts';
 import { ZadsError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { Replay, ReplayTargetPolicy, replayCluster } from '../replay/index.ts';
+import { REPLAY_DEFAULTS, Replay, ReplayTargetPolicy, replayCluster } from '../replay/index.ts';
 import type { Pacing, ReplayReport } from '../replay/index.ts';
 import { clusterFrom, commandConfig } from './cluster-option.ts';
 import { createProgress } from './progress.ts';
@@ -11,6 +11,7 @@ import { createJudge } from '../filter/index.ts';
 import type { Judge } from '../filter/index.ts';
 import { pythonOptions } from './filter.ts';
 import { msToJd } from '../alert/index.ts';
+import { positiveArg } from '../options.ts';
 
 interface ReplayCliOptions {
   data?: string;
@@ -56,8 +57,8 @@ export function parseTimeBound(name: string, value: string): number {
 
 function pacingOf(o: ReplayCliOptions): Pacing {
   if (o.speed !== undefined && o.rate !== undefined) throw new ZadsError('CONFIG_INVALID', 'choose one of --speed and --rate', { context: { key: 'pacing' } });
-  if (o.speed !== undefined) return { mode: 'speed', factor: Number(o.speed) };
-  if (o.rate !== undefined) return { mode: 'rate', alertsPerSec: Number(o.rate), bursts: o.bursts ?? false };
+  if (o.speed !== undefined) return { mode: 'speed', factor: positiveArg('--speed', o.speed) };
+  if (o.rate !== undefined) return { mode: 'rate', alertsPerSec: positiveArg('--rate', o.rate), bursts: o.bursts ?? false };
   return { mode: 'max' };
 }
 
@@ -84,7 +85,7 @@ export function registerReplay(program: Command): void {
     .option('--brokers <brokers>', 'target cluster: host:port[,…] or "uw"/"ipac" (default: config clusters.uw)')
     .option('--topic <name>', 'target topic (default: ztf_<night>_programid<N>_replay)')
     .option('--allow-any-topic', 'write --topic even if the replay target policy refuses it (nightly, filter output, internal, not in replay.allowedTopics); logged as a warning')
-    .option('--partitions <n>', 'partitions of a target topic created here', '16')
+    .option('--partitions <n>', 'partitions of a target topic created here', String(REPLAY_DEFAULTS.partitions))
     .option('--speed <x>', 'original arrival times (Kafka timestamps), x times faster')
     .option('--rate <n>', 'alerts per second')
     .option('--bursts', 'with --rate: send each exposure (alerts sharing a jd) at once')
@@ -136,11 +137,11 @@ export function registerReplay(program: Command): void {
           target: replayClusterOf(o.brokers),
           topic: target.topic,
           allowProtectedTopic: target.overridden,
-          partitions: Number(o.partitions),
+          partitions: positiveArg('--partitions', o.partitions, { integer: true }),
           pacing: pacingOf(o),
-          maxAlerts: o.max === undefined ? undefined : Number(o.max),
+          maxAlerts: o.max === undefined ? undefined : positiveArg('--max', o.max, { integer: true, allowZero: true }),
           thenLive: o.thenLive
-            ? { liveCluster: replayClusterOf(o.liveBrokers), idleStopMs: o.liveIdleStopMs === undefined ? undefined : Number(o.liveIdleStopMs) }
+            ? { liveCluster: replayClusterOf(o.liveBrokers), idleStopMs: o.liveIdleStopMs === undefined ? undefined : positiveArg('--live-idle-stop-ms', o.liveIdleStopMs) }
             : undefined,
           filter,
           logger,

@@ -6,7 +6,7 @@ import { ReplayTargetPolicy, replayCluster } from '../replay/index.ts';
 import { ZadsError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
-import { commandConfig } from './cluster-option.ts';
+import { CONFIG_DEFAULTS, commandConfig } from './cluster-option.ts';
 
 interface ServeOptions {
   data?: string;
@@ -27,8 +27,8 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('serve the archive over HTTP: bulk downloads (UW paths), queries, subsets, replay control, /metrics (runs until stopped)')
     .option('--data <dir>', 'data folder of the archive (default: config dataDir)')
-    .option('--host <address>', 'address to listen on (default: config api.host, 127.0.0.1)')
-    .option('--port <port>', 'port to listen on, 0 for any free one (default: config api.port, 8080)')
+    .option('--host <address>', `address to listen on (default: config api.host, ${CONFIG_DEFAULTS.api.host})`)
+    .option('--port <port>', `port to listen on, 0 for any free one (default: config api.port, ${CONFIG_DEFAULTS.api.port})`)
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (o: ServeOptions) => {
       const config = commandConfig(o.config);

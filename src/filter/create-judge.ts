@@ -5,7 +5,7 @@ import type { IsolatedJudgeOptions } from './isolated/isolated-judge.ts';
 import { loadFilters } from './load.ts';
 import { MixedJudge } from './mixed-judge.ts';
 import { PythonJudge, isPythonSpec } from './python/python-judge.ts';
-import type { PythonJudgeOptions } from './python/python-judge.ts';
+import type { PythonJudgeOptions } from './python/options.ts';
 
 /** Where filters run: in this thread, or in a worker thread that a stuck filter cannot stop. */
 export type Isolation = 'none' | 'worker';

@@ -2,16 +2,10 @@ export { simulateNight, resolveSimulation } from './simulate.ts';
 export type { ResolvedSimulation, SimulateOptions } from './simulate.ts';
 export { fromFiles, fromSimulation, isSkipped, syncMarker } from './sources.ts';
 export type { MessageFormat, OutgoingMessage, SimulationSourceOptions, SkippedInput, SourceItem } from './sources.ts';
-export {
-  DEFAULT_ACK_TIMEOUT_MS,
-  DEFAULT_BATCH_MAX_BYTES,
-  DEFAULT_BATCH_MAX_MESSAGES,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_PROGRESS_INTERVAL_MS,
-  kafkaFailure,
-  publishNight,
-} from './publish.ts';
-export type { PublishOptions, PublishProgress, PublishReport } from './publish.ts';
+export { kafkaFailure, publishNight } from './publish.ts';
+export type { PublishProgress, PublishReport } from './publish.ts';
+export { PUBLISH_DEFAULTS } from './publish-options.ts';
+export type { PublishOptions } from './publish-options.ts';
 export { LatencyReservoir } from './latency.ts';
 export type { LatencySummary } from './latency.ts';
 export { Pacer } from './pacing.ts';

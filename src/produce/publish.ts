@@ -1,25 +1,17 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { DEFAULT_NIGHT_PARTITIONS, createKafka, ensureTopic, kafkaError } from '../kafka/index.ts';
+import { createKafka, ensureTopic, kafkaError } from '../kafka/index.ts';
 import type { Producer } from '../kafka/index.ts';
 import { LatencyReservoir } from './latency.ts';
 import type { LatencySummary } from './latency.ts';
 import { Pacer } from './pacing.ts';
 import type { Pacing } from './pacing.ts';
 import { isSkipped } from './sources.ts';
-import type { OutgoingMessage, SourceItem } from './sources.ts';
-import { positiveOption } from '../options.ts';
+import type { OutgoingMessage } from './sources.ts';
+import { resolvePublishOptions } from './publish-options.ts';
+import type { PublishOptions, ResolvedPublishOptions } from './publish-options.ts';
 
-export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
-export const DEFAULT_BATCH_MAX_MESSAGES = 500;
-export const DEFAULT_PROGRESS_INTERVAL_MS = 1000;
-export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
-/** Kafka client retries (connecting, metadata, creating the topic) before giving up. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/** Batches sent but not yet acknowledged at once; librdkafka's idempotent producer keeps their order. */
-export const DEFAULT_MAX_BATCHES_IN_FLIGHT = 4;
 /**
  * A source that computes its messages (a simulation) never waits on I/O, so the loop lets the event
  * loop run at least this often: acknowledgements are taken when they arrive (send latency is not
@@ -29,41 +21,6 @@ const YIELD_EVERY_MS = 2;
 /** A paced send flushes the batch it holds when it has to wait at least this long. */
 const FLUSH_BEFORE_WAIT_MS = 5;
 const MIB = 1024 * 1024;
-
-export interface PublishOptions {
-  /** The cluster to publish to. */
-  cluster: ClusterConfig;
-  topic: string;
-  /** The messages, in the order to send them. */
-  messages: AsyncIterable<SourceItem> | Iterable<SourceItem>;
-  /** Partitions of the topic if it is created here (an existing topic keeps its own). Default 16. */
-  partitions?: number;
-  /** Smooth rate limit, in alerts per second. Default: as fast as possible. */
-  rateAlertsPerSec?: number;
-  /** `exposures`: send each exposure's burst together, the bursts spaced as their jd says. Default `asap`. */
-  pacing?: 'asap' | 'exposures';
-  /** Time compression of exposure pacing: 1 is real time, 60 a minute of sky per second. Default 1. */
-  speed?: number;
-  /** A batch is sent once it holds this many bytes. Default 1 MiB. */
-  batchMaxBytes?: number;
-  /** …or this many messages. Default 500. */
-  batchMaxMessages?: number;
-  /** How long a broker may take to acknowledge a batch, in ms. Default 30000. */
-  ackTimeoutMs?: number;
-  /** Longest wait for the cluster when connecting and creating the topic, in ms; a dead broker fails after it. Default 10,000. */
-  connectTimeoutMs?: number;
-  /** Batches sent and not yet acknowledged at one time. Default 4. */
-  maxBatchesInFlight?: number;
-  /** Called with the counts so far at most every `progressIntervalMs`, and once at the end. */
-  onProgress?: (progress: PublishProgress) => void;
-  /** Default 1000 ms. */
-  progressIntervalMs?: number;
-  /** Called for each input that was skipped (it does not decode, cannot be read). */
-  onSkip?: (error: ZadsError) => void;
-  /** Stops reading new messages; what was sent is still awaited and reported. */
-  signal?: AbortSignal;
-  logger?: Logger;
-}
 
 export interface PublishProgress {
   /** Alerts acknowledged by the brokers. */
@@ -87,16 +44,9 @@ export interface PublishReport extends PublishProgress {
   aborted: boolean;
 }
 
-const positive = (key: string, value: number | undefined, fallback: number, integer = true) => (value === undefined ? fallback : positiveOption('publish', key, value, { integer }));
-
-function pacingOf(options: PublishOptions): Pacing {
-  if (options.pacing === 'exposures') {
-    if (options.rateAlertsPerSec !== undefined) {
-      throw new ZadsError('CONFIG_INVALID', 'rateAlertsPerSec and exposure pacing exclude each other', { context: { key: 'rateAlertsPerSec' } });
-    }
-    return { mode: 'exposures', speed: positive('speed', options.speed, 1, false) };
-  }
-  if (options.rateAlertsPerSec !== undefined) return { mode: 'rate', alertsPerSec: positive('rateAlertsPerSec', options.rateAlertsPerSec, 1, false) };
+function pacingOf(options: ResolvedPublishOptions): Pacing {
+  if (options.pacing === 'exposures') return { mode: 'exposures', speed: options.speed };
+  if (options.rateAlertsPerSec !== undefined) return { mode: 'rate', alertsPerSec: options.rateAlertsPerSec };
   return { mode: 'asap' };
 }
 
@@ -120,22 +70,17 @@ export function kafkaFailure(err: unknown, cluster: ClusterConfig, topic: string
  * is built, so memory stays bounded (`maxBatchesInFlight` + 1 batches) whatever the source's size. Returns the
  * measured rates and send latencies.
  */
-export async function publishNight(options: PublishOptions): Promise<PublishReport> {
-  const { cluster, topic, signal } = options;
+export async function publishNight(publishOptions: PublishOptions): Promise<PublishReport> {
+  const options = resolvePublishOptions(publishOptions);
+  const { cluster, topic, signal, batchMaxBytes, batchMaxMessages, ackTimeoutMs, progressIntervalMs, connectTimeoutMs, maxBatchesInFlight: maxInFlight } = options;
   const pacing = pacingOf(options);
-  const batchMaxBytes = positive('batchMaxBytes', options.batchMaxBytes, DEFAULT_BATCH_MAX_BYTES);
-  const batchMaxMessages = positive('batchMaxMessages', options.batchMaxMessages, DEFAULT_BATCH_MAX_MESSAGES);
-  const ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS);
-  const progressIntervalMs = positive('progressIntervalMs', options.progressIntervalMs, DEFAULT_PROGRESS_INTERVAL_MS);
-  const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
-  const maxInFlight = positive('maxBatchesInFlight', options.maxBatchesInFlight, DEFAULT_MAX_BATCHES_IN_FLIGHT);
   const logger = options.logger?.child({ component: 'produce', topic });
 
   const setup = { ...cluster, connectionTimeoutMs: Math.min(cluster.connectionTimeoutMs, connectTimeoutMs), requestTimeoutMs: Math.min(cluster.requestTimeoutMs, connectTimeoutMs) };
   const kafka = createKafka(setup, options.logger, 'produce');
   let partitions: number;
   try {
-    partitions = await ensureTopic(kafka, { topic, partitions: positive('partitions', options.partitions, DEFAULT_NIGHT_PARTITIONS) });
+    partitions = await ensureTopic(kafka, { topic, partitions: options.partitions });
   } catch (err) {
     throw kafkaFailure(err, cluster, topic);
   }

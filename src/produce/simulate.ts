@@ -1,4 +1,4 @@
-import { shippedSchema } from '../alert/index.ts';
+import { DEFAULT_WRITE_VERSION, shippedSchema } from '../alert/index.ts';
 import type { ShippedVersion, WriterSchema, ZtfAlert } from '../alert/index.ts';
 import { ZadsError } from '../errors.ts';
 import { nightTopicName } from '../kafka/index.ts';
@@ -24,7 +24,7 @@ export interface SimulateOptions {
   count: number;
   /** The seed: the same seed, night, programid and count give the same alerts, byte for byte. */
   seed: number | string;
-  /** Schema version the alerts are shaped for. Default 4.02. */
+  /** Schema version the alerts are shaped for. Default {@link DEFAULT_WRITE_VERSION}. */
   schemaVersion?: ShippedVersion;
 }
 
@@ -75,7 +75,7 @@ export function resolveSimulation(options: SimulateOptions): ResolvedSimulation 
       context: { key: 'count' },
     });
   }
-  const schemaVersion = options.schemaVersion ?? '4.02';
+  const schemaVersion = options.schemaVersion ?? DEFAULT_WRITE_VERSION;
   return { night: options.night, programid, count: options.count, seed: seedFrom(options.seed), schema: shippedSchema(schemaVersion), schemaVersion };
 }
 

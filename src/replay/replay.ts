@@ -2,7 +2,7 @@ import { decodePayload } from '../alert/index.ts';
 import { openNightReader } from '../archive/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
 import { kafkaAuthorizationError } from '../kafka/errors-authz.ts';
-import { Backoff, ConsumeLoop, DEFAULT_NIGHT_PARTITIONS, TransactionalProducer, createKafka, ensureTopic, kafkaError, nightTopicName } from '../kafka/index.ts';
+import { Backoff, ConsumeLoop, TransactionalProducer, createKafka, ensureTopic, kafkaError, nightTopicName } from '../kafka/index.ts';
 import type { Admin, Consumer, InputBatch, KafkaClient } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
 import { counter, createMetricsRegistry } from '../metrics.ts';
@@ -10,8 +10,8 @@ import { checkpointGroup, checkpointOffsets, readCheckpoint } from './checkpoint
 import type { Checkpoint } from './checkpoint.ts';
 import { ReplayMeasure } from './measure.ts';
 import type { ReplayReport } from './measure.ts';
-import { checkPacing, checkReplayId, defaultReplayTopic } from './options.ts';
-import type { Pacing, ReplayOptions } from './options.ts';
+import { resolveReplayOptions } from './options.ts';
+import type { Pacing, ReplayOptions, ResolvedReplayOptions } from './options.ts';
 import { Pacer } from './pacer.ts';
 import { archivedItems, handOffPositions } from './source.ts';
 import { checkReplayTarget } from './target-policy.ts';
@@ -36,7 +36,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Replay {
   readonly id: string;
   readonly topic: string;
-  readonly #o: ReplayOptions;
+  readonly #o: ResolvedReplayOptions;
   readonly #pacing: Pacing;
   readonly #log: Logger | undefined;
   readonly #kafka: KafkaClient;
@@ -59,11 +59,11 @@ export class Replay {
   readonly #filter: ReplayFilterCounts | undefined;
 
   constructor(options: ReplayOptions) {
-    this.#o = options;
-    this.id = checkReplayId(options.id);
-    this.#pacing = checkPacing(options.pacing ?? { mode: 'max' });
-    this.topic = options.topic ?? defaultReplayTopic(options.selection.night, options.selection.programid);
-    checkReplayTarget(this.topic, options.allowProtectedTopic); // target policy, defence in depth: before any Kafka client
+    this.#o = resolveReplayOptions(options);
+    this.id = this.#o.id;
+    this.#pacing = this.#o.pacing;
+    this.topic = this.#o.topic;
+    checkReplayTarget(this.topic, this.#o.allowProtectedTopic); // target policy, defence in depth: before any Kafka client
     this.#log = options.logger?.child({ component: 'replay', replay: this.id });
     this.#filter = options.filter ? new ReplayFilterCounts(options.filter) : undefined;
     this.#kafka = createKafka(options.target, options.logger, `replay-${this.id}`);
@@ -124,7 +124,7 @@ export class Replay {
         throw kafkaError(err, { cluster: this.#o.target, doing: 'connect', who: `replay ${this.id}` });
       }
       await this.#producer.ready();
-      await ensureTopic(this.#kafka, { topic: this.topic, partitions: this.#o.partitions ?? DEFAULT_NIGHT_PARTITIONS });
+      await ensureTopic(this.#kafka, { topic: this.topic, partitions: this.#o.partitions });
       const saved = await readCheckpoint(this.#admin, this.#checkpointConsumer, this.id, this.topic);
       if (saved) {
         this.#cp = saved;
@@ -175,8 +175,7 @@ export class Replay {
   async #replayArchive(pacer: Pacer): Promise<number> {
     const { archive, selection } = this.#o;
     const handOff = this.#cp.handOff ? new Map(Object.entries(this.#cp.handOff).map(([p, o]) => [Number(p), BigInt(o)])) : undefined;
-    const maxAlerts = this.#o.maxBatchAlerts ?? 500;
-    const maxBytes = this.#o.maxBatchBytes ?? 8 * 1024 * 1024;
+    const { maxBatchAlerts: maxAlerts, maxBatchBytes: maxBytes } = this.#o;
     let batch: Outgoing[] = [];
     let batchBytes = 0;
     let index = 0;

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ZadsError, toZadsError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
 import type { Archive } from '../archive.ts';
 import { Catalogue } from '../catalogue/index.ts';
 import type { AlertRow } from '../catalogue/index.ts';
@@ -15,28 +14,8 @@ import { memberDate, memberName } from './member.ts';
 import { readAhead } from './read-ahead.ts';
 import { writeTarball } from './write-tarball.ts';
 import type { TarMemberInput } from './write-tarball.ts';
-
-export interface CloseNightOptions {
-  /** The night, YYYYMMDD (the UTC date of its topic). */
-  night: string;
-  /** 1 public, 2 partnership, others as `ztf_programidN`. */
-  programid: number;
-  /** Rebuild the tarball of a night that is already closed. Default false: a closed night is left as it is. */
-  force?: boolean;
-  /** gzip level 0–9. Default DEFAULT_GZIP_LEVEL (6). */
-  gzipLevel?: number;
-  /** Alerts read ahead of the tar writer (from disk or S3). Default 16 (~1 MB of alerts): the compressing
-   * workers find the next block ready even when the main thread was off the CPU for a while. */
-  readAheadAlerts?: number;
-  /**
-   * Attempts when alerts of the night arrive while it is being closed (an ingest in the same process):
-   * the tarball is then built again with them. Default 3; after that the night stays open for the next close.
-   */
-  maxAttempts?: number;
-  /** Called after each member is written. */
-  onProgress?: (progress: CloseProgress) => void;
-  logger?: Logger;
-}
+import { resolveCloseNightOptions } from './options.ts';
+import type { CloseNightOptions, ResolvedCloseNightOptions } from './options.ts';
 
 export interface CloseProgress {
   night: string;
@@ -75,9 +54,6 @@ export interface CloseReport {
   attempts: number;
 }
 
-export const DEFAULT_CLOSE_ATTEMPTS = 3;
-export const DEFAULT_READ_AHEAD_ALERTS = 16;
-
 export function checkNight(night: string, programid: number): void {
   if (!/^\d{8}$/.test(night)) {
     throw new ZadsError('CONFIG_INVALID', `night must be YYYYMMDD, not ${JSON.stringify(night)}`, { context: { key: 'night' } });
@@ -106,10 +82,11 @@ export function checkNight(night: string, programid: number): void {
  */
 export async function closeNight(archive: Archive, options: CloseNightOptions): Promise<CloseReport> {
   checkNight(options.night, options.programid);
-  return exclusive(archive, () => closeExclusive(archive, options));
+  const resolved = resolveCloseNightOptions(options);
+  return exclusive(archive, () => closeExclusive(archive, resolved));
 }
 
-async function closeExclusive(archive: Archive, options: CloseNightOptions): Promise<CloseReport> {
+async function closeExclusive(archive: Archive, options: ResolvedCloseNightOptions): Promise<CloseReport> {
   const { night, programid } = options;
   const started = performance.now();
   const row = archive.catalogue.night(night, programid);
@@ -130,7 +107,7 @@ async function closeExclusive(archive: Archive, options: CloseNightOptions): Pro
     };
   }
   const rebuilt = row.closedAt !== null;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_CLOSE_ATTEMPTS);
+  const { maxAttempts } = options;
   for (let attempt = 1; ; attempt++) {
     const built = await buildTarball(archive, options, key);
     // From here to markClosed nothing awaits: an ingest in this process cannot record alerts in between.
@@ -168,7 +145,7 @@ interface Built {
   writeSeconds: number;
 }
 
-async function buildTarball(archive: Archive, options: CloseNightOptions, key: string): Promise<Built> {
+async function buildTarball(archive: Archive, options: ResolvedCloseNightOptions, key: string): Promise<Built> {
   const { night, programid } = options;
   const path = join(archive.dataDir, ...key.split('/'));
   const tmp = `${path}.tmp-${randomUUID()}`;
@@ -182,7 +159,7 @@ async function buildTarball(archive: Archive, options: CloseNightOptions, key: s
     const total = snapshot.countNight(night, programid);
     const started = performance.now();
     const members = async function* (): AsyncGenerator<TarMemberInput> {
-      const rows = readAhead(snapshot.alertsOfNight(night, programid), (r: AlertRow) => reader.alertBytes(r), options.readAheadAlerts ?? DEFAULT_READ_AHEAD_ALERTS);
+      const rows = readAhead(snapshot.alertsOfNight(night, programid), (r: AlertRow) => reader.alertBytes(r), options.readAheadAlerts);
       for await (const [r, bytes] of rows) {
         // The member as it goes into the tar stream must be the alert the catalogue recorded.
         if (bytes.length !== r.byteLength) {

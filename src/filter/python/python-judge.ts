@@ -1,60 +1,28 @@
-import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stat } from 'node:fs/promises';
 import type { AlertSource } from '../../alert/index.ts';
 import { ZadsError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { DEFAULT_FILTER_TIMEOUT_MS } from '../filter-set.ts';
 import { verdictOf } from '../judge.ts';
 import type { ItemVerdict, Judge, JudgeOptions } from '../judge.ts';
 import { FilterTally } from '../tally.ts';
-import type { FilterId, FilterTallyOptions } from '../tally.ts';
+import type { FilterId } from '../tally.ts';
 import type { FilterStats } from '../types.ts';
 import { HostProcess } from './host-process.ts';
 import type { HostEvents, HostSpec } from './host-process.ts';
 import type { HostFrame, ItemAnswer, WireItem } from './protocol.ts';
-import { positiveOption } from '../../options.ts';
+import { PYTHON_JUDGE_DEFAULTS, resolvePythonJudgeOptions } from './options.ts';
+import type { PythonJudgeOptions, ResolvedPythonJudgeOptions } from './options.ts';
 
-/** The project's virtual environment (made by ops/python-env.sh): `<package root>/.venv/bin/python`. */
-export const DEFAULT_PYTHON = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
+/** The interpreter Python filters run in by default: {@link PYTHON_JUDGE_DEFAULTS.python}. */
+export const DEFAULT_PYTHON = PYTHON_JUDGE_DEFAULTS.python;
 
-/** Options of a {@link PythonJudge}. */
-export interface PythonJudgeOptions extends FilterTallyOptions {
-  /** The Python interpreter, with fastavro installed. Default {@link DEFAULT_PYTHON}. */
-  python?: string;
-  /** Host processes judging side by side. Default the number of cores (at least 2). */
-  workers?: number;
-  /**
-   * Longest a filter may take over one alert, in ms. A later answer does not pass the alert and counts as
-   * a timeout. Default 1000.
-   */
-  timeoutMs?: number;
-  /**
-   * A call still running after this long, in ms, is taken as stuck: its host process is killed, the call
-   * counted as a timeout, and a new host judges the alerts that were in flight (the stuck filter skipped
-   * for that alert). Default twice `timeoutMs`.
-   */
-  hangMs?: number;
-  /** Base of relative module paths. Default the process's working folder. */
-  cwd?: string;
-  /** Most items sent to a host in one round trip. Default 64. */
-  maxBatchItems?: number;
-  /** Most item bytes sent to a host in one round trip, in bytes. Default 16 MiB. */
-  maxBatchBytes?: number;
-  /** Longest wait for a host to start and load the filters, in ms. Default 30,000. */
-  startTimeoutMs?: number;
-}
-
-export const DEFAULT_PYTHON_BATCH_ITEMS = 64;
 /**
  * Batches a host holds at once: while it judges one, the next is already in its pipe, so it never
  * waits on the round trip.
  */
 const BATCHES_IN_FLIGHT = 2;
-export const DEFAULT_PYTHON_BATCH_BYTES = 16 * 1024 * 1024;
-const DEFAULT_START_TIMEOUT_MS = 30_000;
 /** Host processes one item may take down with it (crashes whose culprit is unknown) before it is given up. */
 const MAX_ATTEMPTS = 3;
 const UNDECODABLE_CODES = new Set<string>(['ALERT_NOT_CONTAINER', 'ALERT_TRUNCATED', 'ALERT_CORRUPT', 'ALERT_NOT_ZTF', 'ALERT_CODEC_UNSUPPORTED', 'SCHEMA_INVALID', 'SCHEMA_UNKNOWN']);
@@ -72,8 +40,6 @@ interface Pending {
   resolve: (v: ItemVerdict) => void;
   reject: (e: ZadsError) => void;
 }
-
-const positive = (key: string, value: number) => positiveOption('Python filter', key, value);
 
 /** Is this filter spec a Python module? */
 export function isPythonSpec(spec: string): boolean {
@@ -119,25 +85,16 @@ export class PythonJudge implements Judge {
    */
   static async start(specs: readonly string[], options: PythonJudgeOptions = {}): Promise<PythonJudge> {
     if (specs.length === 0) throw new ZadsError('CONFIG_INVALID', 'no Python filter given', { context: { key: 'filter' } });
-    const cwd = options.cwd ?? process.cwd();
+    const o = resolvePythonJudgeOptions(options);
     const paths: string[] = [];
     for (const s of specs) {
-      const path = isAbsolute(s) ? s : resolve(cwd, s);
+      const path = isAbsolute(s) ? s : resolve(o.cwd, s);
       const info = await stat(path).catch(() => undefined);
       if (!info?.isFile()) throw new ZadsError('INPUT_NOT_FOUND', `filter module ${path} does not exist (or is not a file)`, { context: { file: path } });
       paths.push(path);
     }
-    const timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULT_FILTER_TIMEOUT_MS);
-    const spec: HostSpec = {
-      python: options.python ?? DEFAULT_PYTHON,
-      paths,
-      cwd,
-      timeoutMs,
-      hangMs: positive('hangMs', options.hangMs ?? 2 * timeoutMs),
-      startTimeoutMs: positive('startTimeoutMs', options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS),
-    };
-    const workers = Math.floor(positive('workers', options.workers ?? Math.max(2, availableParallelism())));
-    const started = await Promise.allSettled(Array.from({ length: workers }, () => HostProcess.start(spec, paths.length)));
+    const spec: HostSpec = { python: o.python, paths, cwd: o.cwd, timeoutMs: o.timeoutMs, hangMs: o.hangMs, startTimeoutMs: o.startTimeoutMs };
+    const started = await Promise.allSettled(Array.from({ length: o.workers }, () => HostProcess.start(spec, paths.length)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
       for (const s of started) if (s.status === 'fulfilled') s.value.host.kill();
@@ -153,17 +110,17 @@ export class PythonJudge implements Judge {
         context: { key: 'filter' },
       });
     }
-    return new PythonJudge(spec, ok.map((s) => s.host), ids, { python: ok[0]!.ready.python, fastavro: ok[0]!.ready.fastavro }, options);
+    return new PythonJudge(spec, ok.map((s) => s.host), ids, { python: ok[0]!.ready.python, fastavro: ok[0]!.ready.fastavro }, o);
   }
 
-  private constructor(spec: HostSpec, hosts: HostProcess[], ids: FilterId[], runtime: { python: string; fastavro: string }, options: PythonJudgeOptions) {
+  private constructor(spec: HostSpec, hosts: HostProcess[], ids: FilterId[], runtime: { python: string; fastavro: string }, options: ResolvedPythonJudgeOptions) {
     this.#spec = spec;
     this.filters = ids;
     this.runtime = runtime;
     this.#tally = new FilterTally(ids, options);
     this.#log = options.logger?.child({ component: 'python-filter' });
-    this.#maxItems = Math.floor(positive('maxBatchItems', options.maxBatchItems ?? DEFAULT_PYTHON_BATCH_ITEMS));
-    this.#maxBytes = positive('maxBatchBytes', options.maxBatchBytes ?? DEFAULT_PYTHON_BATCH_BYTES);
+    this.#maxItems = options.maxBatchItems;
+    this.#maxBytes = options.maxBatchBytes;
     // The host beats every ≤0.5 s while judging; silence this long means it is stuck where its own
     // watchdog thread cannot run (C code holding the GIL).
     this.#silentMs = 2 * spec.hangMs + 1000;

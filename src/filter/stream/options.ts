@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { ClusterConfig } from '../../config/index.ts';
 import { ZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -8,11 +9,23 @@ import type { Judge } from '../judge.ts';
 import type { FilterId } from '../tally.ts';
 import type { AlertFilter } from '../types.ts';
 import { NIGHT_TOPIC_PATTERN } from '../../kafka/index.ts';
-import { positiveOption } from '../../options.ts';
+import { parseOptions, positive } from '../../options.ts';
+
+/** Every default of a {@link FilterStream}'s options. */
+export const FILTER_STREAM_DEFAULTS = Object.freeze({
+  topics: NIGHT_TOPIC_PATTERN,
+  outputSuffix: '_{filter}',
+  timeoutMs: DEFAULT_FILTER_TIMEOUT_MS,
+  freezeAlerts: true,
+  discoveryIntervalMs: 1000,
+  maxTransactionBytes: 4 * 1024 * 1024,
+  maxFetchBytesPerPartition: 8 * 1024 * 1024,
+  reportIntervalMs: 10_000,
+});
 
 /** Options of a {@link FilterStream}. */
 export interface FilterStreamOptions {
-  /** The cluster read from and written to (UW). */
+  /** The cluster read from and written to (UW). Required. */
   cluster: ClusterConfig;
   /** The filters to run in this thread (names must differ). Give this or `judge`. */
   filters?: readonly AlertFilter[];
@@ -22,14 +35,14 @@ export interface FilterStreamOptions {
    */
   judge?: Judge;
   /**
-   * Input topics, matched against whole names. Default `^ztf_\d{8}_programid\d+$`. A topic whose name
-   * ends in one of the output suffixes is never read, so a broad pattern does not feed outputs back in.
+   * Input topics, matched against whole names. Default {@link FILTER_STREAM_DEFAULTS.topics}. A topic whose
+   * name ends in one of the output suffixes is never read, so a broad pattern does not feed outputs back in.
    */
   topics?: RegExp;
   /**
    * Output topic of an input topic and a filter: the input's name followed by this suffix, `{filter}`
-   * standing for the filter's name. Default `_{filter}` (`ztf_20240101_programid1_purity`). With
-   * several filters it must contain `{filter}`.
+   * standing for the filter's name (`_{filter}`: `ztf_20240101_programid1_purity`). With several filters it
+   * must contain `{filter}`. Default {@link FILTER_STREAM_DEFAULTS.outputSuffix}.
    */
   outputSuffix?: string;
   /**
@@ -38,31 +51,25 @@ export interface FilterStreamOptions {
    * joined by "+".
    */
   name?: string;
-  /** This process among the runners of one name: its transactional id is `zads-filter-<name>-<instance>`. Default a random id. */
+  /** This process among the runners of one name: its transactional id is `zads-filter-<name>-<instance>`. Default: a random id. */
   instance?: string;
-  /** With `filters`: longest a filter may take over one alert, in ms. Default 1000. */
+  /** With `filters`: longest a filter may take over one alert, in ms. Default {@link FILTER_STREAM_DEFAULTS.timeoutMs}. */
   timeoutMs?: number;
-  /** With `filters`: freeze alerts before filters see them. Default true. */
+  /** With `filters`: freeze alerts before filters see them. Default {@link FILTER_STREAM_DEFAULTS.freezeAlerts}. */
   freezeAlerts?: boolean;
-  /** How often the cluster is listed for new input topics, in ms. Default 1000. */
+  /** How often the cluster is listed for new input topics, in ms. Default {@link FILTER_STREAM_DEFAULTS.discoveryIntervalMs}. */
   discoveryIntervalMs?: number;
-  /** Most input bytes judged and committed in one transaction, in bytes. Default 4 MiB. */
+  /** Most input bytes judged and committed in one transaction, in bytes. Default {@link FILTER_STREAM_DEFAULTS.maxTransactionBytes}. */
   maxTransactionBytes?: number;
-  /** Most bytes fetched from one partition per request, in bytes. Default 8 MiB. */
+  /** Most bytes fetched from one partition per request, in bytes. Default {@link FILTER_STREAM_DEFAULTS.maxFetchBytesPerPartition}. */
   maxFetchBytesPerPartition?: number;
-  /** How often a progress line is logged, in ms. Default 10,000; 0 turns it off. */
+  /** How often a progress line is logged, in ms; 0 turns it off. Default {@link FILTER_STREAM_DEFAULTS.reportIntervalMs}. */
   reportIntervalMs?: number;
+  /** Where the runner logs. Default: nowhere. */
   logger?: Logger;
-  /** Where the runner's Prometheus metrics go; a private registry when absent. */
+  /** Where the runner's Prometheus metrics go. Default: a private registry. */
   metrics?: Registry;
 }
-
-export const DEFAULT_FILTER_TOPICS = NIGHT_TOPIC_PATTERN;
-export const DEFAULT_OUTPUT_SUFFIX = '_{filter}';
-export const DEFAULT_DISCOVERY_INTERVAL_MS = 1000;
-export const DEFAULT_MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_MAX_FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024;
-export const DEFAULT_REPORT_INTERVAL_MS = 10_000;
 
 export interface ResolvedFilterStreamOptions extends Required<Omit<FilterStreamOptions, 'logger' | 'metrics' | 'filters' | 'judge'>> {
   /** The filters' names and versions, in order. */
@@ -77,7 +84,19 @@ function invalid(key: string, message: string): ZadsError {
   return new ZadsError('CONFIG_INVALID', `filter option ${key} ${message}`, { context: { key } });
 }
 
-const positive = (key: string, value: number, allowZero = false) => positiveOption('filter', key, value, { allowZero });
+/** The options a runner checks (the cluster is checked by the config schema, the filters below), with the defaults filled in. */
+const filterStreamOptionsSchema = z.object({
+  topics: z.instanceof(RegExp).default(FILTER_STREAM_DEFAULTS.topics),
+  outputSuffix: z.string().default(FILTER_STREAM_DEFAULTS.outputSuffix),
+  name: z.string().optional(),
+  instance: z.string().default(() => randomUUID().slice(0, 8)),
+  timeoutMs: positive().default(FILTER_STREAM_DEFAULTS.timeoutMs),
+  freezeAlerts: z.boolean().default(FILTER_STREAM_DEFAULTS.freezeAlerts),
+  discoveryIntervalMs: positive().default(FILTER_STREAM_DEFAULTS.discoveryIntervalMs),
+  maxTransactionBytes: positive().default(FILTER_STREAM_DEFAULTS.maxTransactionBytes),
+  maxFetchBytesPerPartition: positive().default(FILTER_STREAM_DEFAULTS.maxFetchBytesPerPartition),
+  reportIntervalMs: positive({ allowZero: true }).default(FILTER_STREAM_DEFAULTS.reportIntervalMs),
+});
 
 /** The output topic of an input topic for one filter. */
 export function outputTopic(input: string, suffix: string, filter: string): string {
@@ -91,9 +110,10 @@ export function resolveFilterStreamOptions(options: FilterStreamOptions): Resolv
   if (ids.length === 0) throw invalid('filters', 'must name at least one filter');
   const names = ids.map((f) => f.name);
   if (new Set(names).size !== names.length) throw invalid('filters', `must have different names (each names an output), not ${names.join(', ')}`);
-  const name = options.name ?? names.join('+');
+  const checked = parseOptions('filter', filterStreamOptionsSchema, options);
+  const name = checked.name ?? names.join('+');
   if (!/^[A-Za-z0-9._+-]{1,200}$/.test(name)) throw invalid('name', `may hold only letters, digits, ".", "_", "+" and "-" (1-200), not ${JSON.stringify(name)}`);
-  const outputSuffix = options.outputSuffix ?? DEFAULT_OUTPUT_SUFFIX;
+  const { outputSuffix } = checked;
   if (names.length > 1 && !outputSuffix.includes('{filter}')) {
     throw invalid('outputSuffix', `must contain {filter} when several filters run, or their outputs would share a topic (got ${JSON.stringify(outputSuffix)})`);
   }
@@ -101,22 +121,5 @@ export function resolveFilterStreamOptions(options: FilterStreamOptions): Resolv
     const suffix = outputSuffix.replaceAll('{filter}', f);
     if (!/^[A-Za-z0-9._-]+$/.test(suffix)) throw invalid('outputSuffix', `must give a topic-name suffix of A-Z, a-z, 0-9, ".", "_", "-", not ${JSON.stringify(suffix)}`);
   }
-  return {
-    cluster: options.cluster,
-    ids,
-    filters: options.filters,
-    judge: options.judge,
-    topics: options.topics ?? DEFAULT_FILTER_TOPICS,
-    outputSuffix,
-    name,
-    instance: options.instance ?? randomUUID().slice(0, 8),
-    timeoutMs: positive('timeoutMs', options.timeoutMs ?? DEFAULT_FILTER_TIMEOUT_MS),
-    freezeAlerts: options.freezeAlerts ?? true,
-    discoveryIntervalMs: positive('discoveryIntervalMs', options.discoveryIntervalMs ?? DEFAULT_DISCOVERY_INTERVAL_MS),
-    maxTransactionBytes: positive('maxTransactionBytes', options.maxTransactionBytes ?? DEFAULT_MAX_TRANSACTION_BYTES),
-    maxFetchBytesPerPartition: positive('maxFetchBytesPerPartition', options.maxFetchBytesPerPartition ?? DEFAULT_MAX_FETCH_BYTES_PER_PARTITION),
-    reportIntervalMs: positive('reportIntervalMs', options.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS, true),
-    logger: options.logger,
-    metrics: options.metrics,
-  };
+  return { cluster: options.cluster, ids, filters: options.filters, judge: options.judge, ...checked, name, logger: options.logger, metrics: options.metrics };
 }
