@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { s3Schema } from '../../src/config/index.ts';
 import type { S3Config } from '../../src/config/index.ts';
 import { REPO_ROOT } from './cli.ts';
@@ -180,4 +181,11 @@ export async function createS3Proxy(): Promise<S3ProxyServer> {
       });
     },
   };
+}
+
+/** createS3Proxy, destroyed (stopped, its folder removed) when the current test ends. Not started. */
+export async function s3ProxyForTest(): Promise<S3ProxyServer> {
+  const s3 = await createS3Proxy();
+  onTestFinished(() => s3.destroy());
+  return s3;
 }
