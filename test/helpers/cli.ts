@@ -78,12 +78,23 @@ export function backgroundZads(args: readonly string[]): Background {
   return { child, exit, printed: () => printed, stderr: () => stderr };
 }
 
-/**
- * `zads produce --simulate`: `alerts` simulated alerts of one night (deterministic from `seed`) to the
- * night's topic on `brokers`; asserts it exits 0 and resolves with what it printed.
- */
-export async function produceSimulatedNight(o: { alerts: number; seed: number; night: string; programid: number; brokers: readonly string[] }): Promise<Exit> {
-  const p = await exited(spawnZads(['produce', '--simulate', String(o.alerts), '--seed', String(o.seed), '--night', o.night, '--program', String(o.programid), '--brokers', o.brokers.join(','), '--json']));
+/** What `zads produce --simulate` is given: `alerts` simulated alerts of one night, deterministic from `seed`. */
+export interface SimulatedNight {
+  alerts: number;
+  seed: number;
+  night: string;
+  programid: number;
+  brokers: readonly string[];
+}
+
+/** Starts `zads produce --simulate` to the night's topic on `brokers`; resolves (never rejects) when it exits. */
+export function simulateNight(o: SimulatedNight): Promise<Exit> {
+  return exited(spawnZads(['produce', '--simulate', String(o.alerts), '--seed', String(o.seed), '--night', o.night, '--program', String(o.programid), '--brokers', o.brokers.join(','), '--json']));
+}
+
+/** simulateNight, awaited: asserts it exits 0 and resolves with what it printed. */
+export async function produceSimulatedNight(o: SimulatedNight): Promise<Exit> {
+  const p = await simulateNight(o);
   expect(p.code, p.output).toBe(0);
   return p;
 }
