@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { archivedCount } from '../helpers/archive.ts';
 import { CATALOGUE_FILE, openArchive } from '../../src/archive/index.ts';
 import { backgroundZads, produceSimulatedNight, runZads } from '../helpers/cli.ts';
+import type { Background } from '../helpers/cli.ts';
 import { deleteProgramTopicsAfterTest, kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
 import type { UniqueNightTopic } from '../helpers/kafka.ts';
-import { freePort } from '../helpers/s3proxy.ts';
+import { freePort } from '../helpers/java.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
 import { freeBytes, mountTmpfsForTest, resizeTmpfs } from '../helpers/tmpfs.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -67,6 +68,21 @@ async function expectExactlyTheNight(dataDir: string, topic: string, date: strin
   expect(verify.stdout).toContain('no differences');
 }
 
+/** Once space is back: every alert archived, and the run says it resumed. */
+async function resumed(run: Background, dataDir: string, date: string, programid: number): Promise<void> {
+  await waitFor('every alert archived', () => archivedCount(dataDir, date, programid) >= ALERTS, WAIT);
+  await waitFor('the resumed line', () => run.printed().includes('archive disk has space again'), WAIT);
+}
+
+/** SIGTERM: the run ends cleanly, having archived the whole night once, and the archive holds exactly it. */
+async function stopWithExactlyTheNight(run: Background, dataDir: string, night: UniqueNightTopic, date: string): Promise<void> {
+  run.child.kill('SIGTERM');
+  const end = await run.exit;
+  expect(end.code, end.output).toBe(0);
+  expect(end.output).toContain(`stopped; ${ALERTS} alerts archived, 0 duplicates, 0 quarantined`);
+  await expectExactlyTheNight(dataDir, night.topic, date, night.programid);
+}
+
 describe('archive ingest on a full disk (a real tmpfs)', () => {
   /** The simulated night on "uw", its topics deleted when the test ends. */
   async function simulatedNight(date: string, seed: number): Promise<UniqueNightTopic> {
@@ -103,15 +119,9 @@ describe('archive ingest on a full disk (a real tmpfs)', () => {
 
     // The operator frees space.
     rmSync(ballast);
-    await waitFor('every alert archived', () => archivedCount(dataDir, '20240107', night.programid) >= ALERTS, WAIT);
-    await waitFor('the resumed line', () => run.printed().includes('archive disk has space again'), WAIT);
+    await resumed(run, dataDir, '20240107', night.programid);
     expect(await metric(metricsPort, 'zads_archive_disk_full')).toBe('0');
-    run.child.kill('SIGTERM');
-    const end = await run.exit;
-    expect(end.code, end.output).toBe(0);
-    expect(end.output).toContain(`stopped; ${ALERTS} alerts archived, 0 duplicates, 0 quarantined`);
-
-    await expectExactlyTheNight(dataDir, night.topic, '20240107', night.programid);
+    await stopWithExactlyTheNight(run, dataDir, night, '20240107');
   }, 180_000);
 
   it('pauses when the catalogue commit hits SQLITE_FULL after the segments were made durable, cuts them back, and resumes when the volume grows', async () => {
@@ -135,13 +145,7 @@ describe('archive ingest on a full disk (a real tmpfs)', () => {
 
     // The volume is grown in place.
     resizeTmpfs(dataDir, 64);
-    await waitFor('every alert archived', () => archivedCount(dataDir, '20240108', night.programid) >= ALERTS, WAIT);
-    await waitFor('the resumed line', () => run.printed().includes('archive disk has space again'), WAIT);
-    run.child.kill('SIGTERM');
-    const end = await run.exit;
-    expect(end.code, end.output).toBe(0);
-    expect(end.output).toContain(`stopped; ${ALERTS} alerts archived, 0 duplicates, 0 quarantined`);
-
-    await expectExactlyTheNight(dataDir, night.topic, '20240108', night.programid);
+    await resumed(run, dataDir, '20240108', night.programid);
+    await stopWithExactlyTheNight(run, dataDir, night, '20240108');
   }, 180_000);
 });
