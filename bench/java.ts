@@ -4,9 +4,13 @@
  * (`ops/fetch.sh --mm2`), run as a long-lived child process.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { cacheDir, javaExecutable, spawnJava, versionsEnv } from '../test/helpers/java.ts';
 import type { BenchContext } from './harness.ts';
+
+// Which java, where the jars are and the spawn: one launcher for the bench and the tests' own JVMs (broker, S3Proxy).
+export { javaExecutable };
 
 export interface KafkaTools {
   /** The java executable. */
@@ -19,14 +23,6 @@ export interface KafkaTools {
   log4jConfig: string | undefined;
 }
 
-/** The java to use: $ZADS_JAVA, else $JAVA_HOME/bin/java, else `java` on the PATH (as ops/services.sh). */
-export function javaExecutable(): string {
-  if (process.env.ZADS_JAVA) return process.env.ZADS_JAVA;
-  const home = process.env.JAVA_HOME;
-  if (home && existsSync(join(home, 'bin', 'java'))) return join(home, 'bin', 'java');
-  return 'java';
-}
-
 /** The first line of `java -version`, or undefined when java does not run. */
 export function javaVersion(java = javaExecutable()): string | undefined {
   const out = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 20_000 });
@@ -34,36 +30,21 @@ export function javaVersion(java = javaExecutable()): string | undefined {
   return out.stderr.split('\n')[0]?.trim() || undefined;
 }
 
-function readVersionsEnv(cacheDir: string): Record<string, string> {
-  const file = join(cacheDir, 'versions.env');
-  if (!existsSync(file)) return {};
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) vars[m[1]!] = m[2]!.trim().replace(/^["']|["']$/g, '');
-  }
-  return vars;
-}
-
-function cacheDirOf(repoRoot: string): string {
-  return process.env.ZADS_CACHE_DIR ?? join(repoRoot, '.cache');
-}
-
 /** Finds java and Kafka's jars; throws, saying what to run, when the jars are not there. */
 export function findKafkaTools(repoRoot: string): KafkaTools {
-  const cacheDir = cacheDirOf(repoRoot);
-  const vars = readVersionsEnv(cacheDir);
+  const cache = cacheDir(repoRoot);
+  const vars = versionsEnv(cache);
   const candidates: string[] = [];
   if (vars.KAFKA_LIBS) candidates.push(vars.KAFKA_LIBS);
-  if (existsSync(cacheDir)) {
-    for (const entry of readdirSync(cacheDir).sort().reverse()) {
-      if (entry.startsWith('kafka-')) candidates.push(join(cacheDir, entry, 'libs'));
+  if (existsSync(cache)) {
+    for (const entry of readdirSync(cache).sort().reverse()) {
+      if (entry.startsWith('kafka-')) candidates.push(join(cache, entry, 'libs'));
     }
   }
   const libsDir = candidates.find((dir) => existsSync(dir) && readdirSync(dir).some((f) => /^kafka-tools-.*\.jar$/.test(f)));
   if (!libsDir) {
     throw new Error(
-      `Kafka's jars (with kafka-tools) are not in ${cacheDir}: run "bash ops/services.sh start", which fetches them`,
+      `Kafka's jars (with kafka-tools) are not in ${cache}: run "bash ops/services.sh start", which fetches them`,
     );
   }
   const clientsJar = readdirSync(libsDir).find((f) => /^kafka-clients-.*\.jar$/.test(f));
@@ -89,9 +70,7 @@ export function runKafkaTool(
 ): Promise<string> {
   const jvm = ['-Xms128m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true'];
   if (tools.log4jConfig) jvm.push(`-Dlog4j.configuration=file:${tools.log4jConfig}`);
-  const child = spawn(tools.java, [...jvm, '-cp', `${tools.libsDir}/*`, className, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnJava({ java: tools.java, jvm, main: { classpath: `${tools.libsDir}/*`, className }, args });
   const short = className.replace(/^.*\./, '');
   return new Promise((resolve, reject) => {
     let stdout = '';
@@ -145,8 +124,8 @@ export interface MirrorMakerJars {
   version: string;
 }
 
-function mirrorMakerJarsIn(cacheDir: string): MirrorMakerJars | undefined {
-  const vars = readVersionsEnv(cacheDir);
+function mirrorMakerJarsIn(cache: string): MirrorMakerJars | undefined {
+  const vars = versionsEnv(cache);
   const libsDir = vars.MM2_LIBS;
   if (!libsDir || !existsSync(libsDir) || !readdirSync(libsDir).some((f) => /^connect-mirror-\d.*\.jar$/.test(f))) return undefined;
   return { java: javaExecutable(), libsDir, version: vars.MM2_VERSION ?? 'unknown' };
@@ -157,12 +136,12 @@ function mirrorMakerJarsIn(cacheDir: string): MirrorMakerJars | undefined {
  * does not name them yet.
  */
 export async function findMirrorMaker(ctx: BenchContext): Promise<MirrorMakerJars> {
-  const cacheDir = cacheDirOf(ctx.repoRoot);
-  const found = mirrorMakerJarsIn(cacheDir);
+  const cache = cacheDir(ctx.repoRoot);
+  const found = mirrorMakerJarsIn(cache);
   if (found) return found;
-  ctx.progress(`MirrorMaker 2 is not in ${cacheDir}: running ops/fetch.sh --mm2`, true);
+  ctx.progress(`MirrorMaker 2 is not in ${cache}: running ops/fetch.sh --mm2`, true);
   const script = join(ctx.repoRoot, 'ops', 'fetch.sh');
-  const child = spawn('bash', [script, '--mm2'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ZADS_CACHE_DIR: cacheDir } });
+  const child = spawn('bash', [script, '--mm2'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ZADS_CACHE_DIR: cache } });
   const tail: string[] = [];
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     for (const line of chunk.split('\n').filter((l) => l.trim())) {
@@ -175,7 +154,7 @@ export async function findMirrorMaker(ctx: BenchContext): Promise<MirrorMakerJar
     child.on('error', reject);
     child.on('close', resolve);
   });
-  const fetched = code === 0 ? mirrorMakerJarsIn(cacheDir) : undefined;
+  const fetched = code === 0 ? mirrorMakerJarsIn(cache) : undefined;
   if (!fetched) throw new Error(`ops/fetch.sh --mm2 did not fetch MirrorMaker 2 (exit code ${code}): ${tail.join(' | ')}`);
   return fetched;
 }
@@ -200,7 +179,7 @@ export function startJava(
   className: string,
   args: readonly string[],
 ): JavaProcess {
-  const child = spawn(java, [...jvmArgs, '-cp', classpath, className, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnJava({ java, jvm: jvmArgs, main: { classpath, className }, args });
   const tail: string[] = [];
   const keep = (chunk: string): void => {
     tail.push(...chunk.split('\n').filter((l) => l.trim()));

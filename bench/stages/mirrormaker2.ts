@@ -4,11 +4,11 @@
  * from starting its JVM until the last record is committed on the target.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createKafka, deleteTopics, topicEndOffsets } from '../../src/kafka/index.ts';
 import type { Admin, KafkaClient } from '../../src/kafka/index.ts';
 import type { BenchContext, Stage } from '../harness.ts';
+import { freePort } from '../../test/helpers/java.ts';
 import { findMirrorMaker, startJava } from '../java.ts';
 import type { JavaProcess } from '../java.ts';
 import { scratchGroup } from '../kafka-admin.ts';
@@ -91,18 +91,6 @@ function log4jProperties(logFile: string): string {
     'log4j.logger.org.reflections=ERROR',
     '',
   ].join('\n');
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Per partition end offsets: read_committed (the last stable offset) or read_uncommitted (the high watermark). */

@@ -20,8 +20,8 @@ import {
   parseContainer,
   realSeeds,
   splice,
-} from '../helpers/fuzz.ts';
-import type { FuzzRandom, Lost, Outcome, Seed } from '../helpers/fuzz.ts';
+} from '../helpers/fuzz/index.ts';
+import type { FuzzRandom, Lost, Outcome, Seed } from '../helpers/fuzz/index.ts';
 
 /*
  * The codec against thousands of damaged inputs: random bytes, and real ZTF alerts mutated blindly

@@ -7,9 +7,9 @@ import type { ReplayView } from '../../src/api/index.ts';
 import { openArchive } from '../../src/archive/index.ts';
 import type { Archive } from '../../src/archive/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
+import { deleteTopics } from '../../src/kafka/index.ts';
 import { ReplayTargetPolicy } from '../../src/replay/index.ts';
-import { cluster, kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
+import { cluster, endOffsets, kafkaFor, readTopic, topicsHolding, uniqueNightTopic } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
 import { SAMPLE_NIGHT, buildArchive, errorOf, startApi } from './fixture.ts';
 import type { ApiArchive, ApiServer } from './fixture.ts';
@@ -30,16 +30,6 @@ const internal = `__zads-test-targets-${suffix}`;
 const filterOutput = `${nightly}_purity`;
 const allowedForOps = `zads-test-targets-${suffix}`;
 const allowedForFink = `fink_test-${suffix}`;
-
-async function endOffsets(topic: string): Promise<string[]> {
-  const admin = uw.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map((p) => p.high);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe('replay target policy over HTTP against the real "uw" broker', () => {
   let data: ApiArchive;
@@ -66,16 +56,7 @@ describe('replay target policy over HTTP against the real "uw" broker', () => {
     const replays = new ReplayRegistry({ archive, target: cluster(UW_BROKERS), policy: ReplayTargetPolicy.fromConfig(config, logger), logger });
     api = await startApi(data.dataDir, { replays, config: { tokens: config.api.tokens } });
     // The targets that must stay untouched exist and hold something.
-    const producer = uw.producer();
-    await producer.connect();
-    try {
-      for (const topic of [nightly, internal, filterOutput, allowedForOps]) {
-        await ensureTopic(uw, { topic, partitions: 2 });
-        await producer.send({ topic, messages: [0, 1, 2].map((i) => ({ key: `k${i}`, value: `live ${i}` })) });
-      }
-    } finally {
-      await producer.disconnect();
-    }
+    await topicsHolding(uw, [nightly, internal, filterOutput, allowedForOps], [0, 1, 2].map((i) => ({ key: `k${i}`, value: `live ${i}` })), 2);
   }, 120_000);
 
   afterAll(async () => {
@@ -101,14 +82,14 @@ describe('replay target policy over HTTP against the real "uw" broker', () => {
 
   /** Asks for the replay and checks it is refused with 403, the topic and rule named, and nothing written. */
   async function refused(token: keyof typeof TOKENS, topic: string, rule: string, extra: Record<string, unknown> = {}): Promise<string> {
-    const before = await endOffsets(topic);
+    const before = await endOffsets(uw, topic);
     const replaysBefore = (await get<{ count: number }>('root', '/v1/replays')).count;
     const res = await post(token, { night: SAMPLE_NIGHT, topic, pacing: { mode: 'max' }, maxAlerts: 5, ...extra });
     expect(res.status).toBe(403);
     const error = await errorOf(res);
     expect(error.code).toBe('REPLAY_TOPIC_REFUSED');
     expect(error.message).toContain(`replay topic "${topic}" refused (rule ${rule}): `);
-    expect(await endOffsets(topic)).toEqual(before);
+    expect(await endOffsets(uw, topic)).toEqual(before);
     expect((await get<{ count: number }>('root', '/v1/replays')).count).toBe(replaysBefore);
     return error.message;
   }
@@ -172,12 +153,12 @@ describe('replay target policy over HTTP against the real "uw" broker', () => {
     expect(await errorOf(notAdmin)).toEqual({ code: 'FORBIDDEN', message: '"allowAnyTopic" needs a token with the "admin" role, which token "ops" does not have' });
     await refused('root', nightly, 'upstream-nightly-topic');
 
-    const before = await endOffsets(nightly);
+    const before = await endOffsets(uw, nightly);
     const res = await post('root', { night: SAMPLE_NIGHT, topic: nightly, maxAlerts: 5, allowAnyTopic: true });
     expect(res.status, await res.clone().text()).toBe(201);
     const view = (await res.json()) as ReplayView;
     expect(await until(view.id)).toMatchObject({ state: 'done', sent: 5, topic: nightly });
-    const after = await endOffsets(nightly);
+    const after = await endOffsets(uw, nightly);
     expect(after.reduce((n, o) => n + Number(o), 0)).toBeGreaterThan(before.reduce((n, o) => n + Number(o), 0));
     expect(await readTopic(uw, nightly, 3 + 5, { settleMs: 500 })).toHaveLength(8);
     const warnings = logged.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40);

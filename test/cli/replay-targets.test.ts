@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isZadsError } from '../../src/errors.ts';
-import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
+import { deleteTopics } from '../../src/kafka/index.ts';
 import { ReplayTargetPolicy } from '../../src/replay/index.ts';
 import { addAlerts, realAlerts, tempArchive } from '../helpers/archive.ts';
 import type { TempArchive } from '../helpers/archive.ts';
 import { runZads } from '../helpers/cli.ts';
-import { kafkaFor } from '../helpers/kafka.ts';
+import { endOffsets, kafkaFor, topicsHolding, withAdmin } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
 
 /*
@@ -16,16 +16,6 @@ import { UW_BROKERS } from '../helpers/services.ts';
 
 const NIGHT = '20240109';
 const uw = kafkaFor(UW_BROKERS);
-
-async function endOffsets(topic: string): Promise<string[]> {
-  const admin = uw.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map((p) => p.high);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** What the policy (and so the API) answers for the topic: the CLI must say the same. */
 function policyMessage(topic: string, programid: number): string {
@@ -47,16 +37,7 @@ describe('zads replay: the replay target policy', () => {
   beforeAll(async () => {
     temp = await tempArchive();
     await addAlerts(temp.archive, (await realAlerts()).slice(0, 4), { night: NIGHT, programid });
-    const producer = uw.producer();
-    await producer.connect();
-    try {
-      for (const topic of [nightly, internal]) {
-        await ensureTopic(uw, { topic, partitions: 1 });
-        await producer.send({ topic, messages: [{ key: 'k', value: 'live' }] });
-      }
-    } finally {
-      await producer.disconnect();
-    }
+    await topicsHolding(uw, [nightly, internal], [{ key: 'k', value: 'live' }], 1);
   }, 120_000);
 
   afterAll(async () => {
@@ -72,7 +53,7 @@ describe('zads replay: the replay target policy', () => {
       ['__consumer_offsets', 'internal-topic'],
       [`zads-test-elsewhere-${programid}`, 'not-allowed-topic'],
     ];
-    const before = { nightly: await endOffsets(nightly), internal: await endOffsets(internal) };
+    const before = { nightly: await endOffsets(uw, nightly), internal: await endOffsets(uw, internal) };
     for (const [topic, rule] of cases) {
       // The refusal comes before the archive is opened or any Kafka client made.
       const r = runZads([...base, '--topic', topic], { env: { ZADS_DATA_DIR: temp.dataDir } });
@@ -80,11 +61,9 @@ describe('zads replay: the replay target policy', () => {
       expect(r.stderr.trim()).toBe(`zads: ${policyMessage(topic, programid)} (topic=${topic} rule=${rule})`);
       expect(r.stdout).toBe('');
     }
-    expect(await endOffsets(nightly)).toEqual(before.nightly);
-    expect(await endOffsets(internal)).toEqual(before.internal);
-    const admin = uw.admin();
-    await admin.connect();
-    const topics = await admin.listTopics().finally(() => admin.disconnect());
+    expect(await endOffsets(uw, nightly)).toEqual(before.nightly);
+    expect(await endOffsets(uw, internal)).toEqual(before.internal);
+    const topics = await withAdmin(uw, (admin) => admin.listTopics());
     expect(topics).not.toContain(`${nightly}_purity`);
     expect(topics).not.toContain(`zads-test-elsewhere-${programid}`);
   });
@@ -94,11 +73,11 @@ describe('zads replay: the replay target policy', () => {
     expect(plain.status, plain.stderr).toBe(0);
     expect(JSON.parse(plain.stdout)).toMatchObject({ topic: `${nightly}_replay`, state: 'done', sent: 4 });
 
-    const before = await endOffsets(nightly);
+    const before = await endOffsets(uw, nightly);
     const forced = runZads([...base, '--data', temp.dataDir, '--topic', nightly, '--allow-any-topic'], { timeoutMs: 120_000, env: { ZADS_LOG_LEVEL: 'warn', USER: 'night-operator' } });
     expect(forced.status, forced.stderr).toBe(0);
     expect(JSON.parse(forced.stdout)).toMatchObject({ topic: nightly, state: 'done', sent: 4 });
-    expect(Number((await endOffsets(nightly))[0])).toBeGreaterThan(Number(before[0]));
+    expect(Number((await endOffsets(uw, nightly))[0])).toBeGreaterThan(Number(before[0]));
     const warning = forced.stderr
       .split('\n')
       .filter((l) => l.startsWith('{'))

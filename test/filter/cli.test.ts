@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openArchive } from '../../src/archive/index.ts';
 import { bright, purity } from '../../src/filter/index.ts';
-import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
-import { REPO_ROOT, runZads } from '../helpers/cli.ts';
+import { backgroundZads, runZads } from '../helpers/cli.ts';
 import { SAMPLE_TARBALL } from '../helpers/data.ts';
-import { kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
+import { freshNight, kafkaFor, readTopic } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
-import { archiveAlerts, fixture, tarballAlerts } from './helpers.ts';
+import { alertMessages, archiveAlerts, fixture, tarballAlerts } from './helpers.ts';
 import type { SampleAlert } from './helpers.ts';
 
 const ctx = { source: {}, signal: new AbortController().signal };
@@ -83,31 +81,15 @@ describe('zads filter', () => {
 
   it('stream mode: runs until SIGTERM, writing <topic>_<filter>, then prints what it did', async () => {
     const uw = kafkaFor(UW_BROKERS);
-    const night = uniqueNightTopic('20240108');
-    await ensureTopic(uw, { topic: night.topic, partitions: 2 });
-    try {
-      const producer = uw.producer();
-      await producer.connect();
-      await producer.send({ topic: night.topic, messages: alerts.map((a) => ({ key: a.objectId, value: a.bytes })) });
-      await producer.disconnect();
-      const child = spawn(process.execPath, [`${REPO_ROOT}bin/zads.js`, 'filter', '--brokers', UW_BROKERS.join(','), '--topics', night.pattern.source, '--filter', 'purity', '--name', `cli-${night.programid}`], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ZADS_LOG_LEVEL: 'warn' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const out = await readTopic(uw, `${night.topic}_purity`, pure.length, { withCandid: true });
-      expect(out.map((r) => r.candid).sort()).toEqual(pure.map((a) => a.candid).sort());
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(stderr).toContain(`zads filter: purity on ${night.pattern.source} at ${UW_BROKERS.join(',')} → <topic>_{filter}, group zads-filter-cli-${night.programid}`);
-      expect(stdout).toContain(`30 record(s) consumed from 1 topic(s)`);
-      expect(stdout).toContain(`purity 1.0.0: ${pure.length} of 30 alert(s) passed, 0 error(s), 0 timeout(s); ${pure.length} record(s) written`);
-    } finally {
-      await deleteTopics(uw, [night.topic, `${night.topic}_purity`]);
-    }
+    const night = await freshNight(uw, { night: '20240108', partitions: 2, messages: alertMessages(alerts) });
+    const run = backgroundZads(['filter', '--brokers', UW_BROKERS.join(','), '--topics', night.pattern.source, '--filter', 'purity', '--name', `cli-${night.programid}`]);
+    const out = await readTopic(uw, `${night.topic}_purity`, pure.length, { withCandid: true });
+    expect(out.map((r) => r.candid).sort()).toEqual(pure.map((a) => a.candid).sort());
+    run.child.kill('SIGTERM');
+    const { code, stdout, stderr } = await run.exit;
+    expect(code).toBe(0);
+    expect(stderr).toContain(`zads filter: purity on ${night.pattern.source} at ${UW_BROKERS.join(',')} → <topic>_{filter}, group zads-filter-cli-${night.programid}`);
+    expect(stdout).toContain(`30 record(s) consumed from 1 topic(s)`);
+    expect(stdout).toContain(`purity 1.0.0: ${pure.length} of 30 alert(s) passed, 0 error(s), 0 timeout(s); ${pure.length} record(s) written`);
   });
 });

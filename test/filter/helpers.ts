@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { onTestFinished } from 'vitest';
 import { decodePayload, readInputs } from '../../src/alert/index.ts';
 import type { DecodedAlert } from '../../src/alert/index.ts';
 import { alertRow, segmentKey } from '../../src/archive/index.ts';
 import type { Archive } from '../../src/archive/index.ts';
+import { FilterStream } from '../../src/filter/index.ts';
+import type { FilterStreamOptions } from '../../src/filter/index.ts';
 import { SAMPLE_TARBALL, goodAlertFiles } from '../helpers/data.ts';
 
 /** One real alert file: its exact bytes and what they decode to. */
@@ -40,6 +43,11 @@ export async function allRealAlerts(): Promise<SampleAlert[]> {
   return [...(await tarballAlerts()), ...(await decodeAll(files))];
 }
 
+/** The alerts as Kafka messages, keyed by objectId as ZTF keys them. */
+export function alertMessages(alerts: readonly SampleAlert[]): { key: string; value: Buffer }[] {
+  return alerts.map((a) => ({ key: a.objectId, value: a.bytes }));
+}
+
 /** A fixture module's path. */
 export function fixture(name: string): string {
   return new URL(`./fixtures/${name}`, import.meta.url).pathname;
@@ -52,4 +60,12 @@ export async function archiveAlerts(archive: Archive, alerts: SampleAlert[], nig
   await archive.segments.sync();
   const rows = alerts.map((a, i) => alertRow(a.decoded, { night, programid, segment: key, byteOffset: offsets[i]!, byteLength: a.bytes.length }));
   archive.catalogue.record({ alerts: rows, segments: [{ key, night, programid, sizeBytes }] });
+}
+
+/** A started filter runner, closed when the current test ends (close is idempotent: the test may close it sooner). */
+export async function startFilterStream(options: FilterStreamOptions): Promise<FilterStream> {
+  const runner = new FilterStream(options);
+  onTestFinished(() => runner.close());
+  await runner.start();
+  return runner;
 }

@@ -1,16 +1,15 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { readInputs } from '../../src/alert/index.ts';
-import { FILTER_HEADER, FilterStream, bright, createJudge, purity, runBatch } from '../../src/filter/index.ts';
+import { FILTER_HEADER, bright, createJudge, purity, runBatch } from '../../src/filter/index.ts';
 import type { BatchSink, Judge } from '../../src/filter/index.ts';
-import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
-import { REPO_ROOT, runZads } from '../helpers/cli.ts';
+import { backgroundZads, runZads } from '../helpers/cli.ts';
 import { SAMPLE_TARBALL } from '../helpers/data.ts';
-import { cluster, kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
+import { cluster, freshNight, kafkaFor, readTopic, recordsIn } from '../helpers/kafka.ts';
 import { venvPython } from '../helpers/python.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
-import { fixture, tarballAlerts } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { alertMessages, fixture, startFilterStream, tarballAlerts } from './helpers.ts';
 import type { SampleAlert } from './helpers.ts';
 
 const uw = kafkaFor(UW_BROKERS);
@@ -22,24 +21,6 @@ const py = (name: string): string => fixture(`python/${name}`);
 /** Python purity and TypeScript bright side by side, with a raising, a hanging and a non-bool Python filter. */
 const SPECS = [PURITY_PY, 'bright', py('raises.py'), py('hangs.py'), py('non_bool.py')];
 const NAMES = ['purity', 'bright', 'py-raises', 'py-hangs', 'py-non-bool'];
-
-async function waitFor(what: string, done: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function recordsIn(topic: string): Promise<number> {
-  const admin = uw.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe('Python and TypeScript filters side by side over the real sample alerts', () => {
   let alerts: SampleAlert[];
@@ -79,33 +60,18 @@ describe('Python and TypeScript filters side by side over the real sample alerts
   };
 
   describe('on the live stream (real broker, read_committed)', () => {
-    const night = uniqueNightTopic('20240111');
-    const created = [night.topic, ...NAMES.map((n) => `${night.topic}_${n}`)];
-    let judge: Judge | undefined;
-    let runner: FilterStream | undefined;
-
-    afterAll(async () => {
-      await runner?.close();
-      await judge?.close();
-      await deleteTopics(uw, created);
-    });
-
     it('writes exactly the expected candids per filter, byte-identical; the failing Python filters fail only their own alerts, counted', async () => {
-      await ensureTopic(uw, { topic: night.topic, partitions: 3 });
-      const producer = uw.producer({ idempotent: true });
-      await producer.connect();
-      await producer.send({ topic: night.topic, messages: [...alerts.map((a) => ({ key: a.objectId, value: a.bytes })), { key: 'junk', value: Buffer.from('not an alert') }] });
-      await producer.disconnect();
-      judge = await newJudge();
-      runner = new FilterStream({ cluster: cluster(UW_BROKERS), judge, topics: night.pattern, name: `py-${night.programid}`, discoveryIntervalMs: 200, reportIntervalMs: 0 });
-      await runner.start();
-      await waitFor('all 31 records judged', () => runner!.stats.consumed >= 31);
+      const night = await freshNight(uw, { night: '20240111', partitions: 3, messages: [...alertMessages(alerts), { key: 'junk', value: Buffer.from('not an alert') }] });
+      const judge = await newJudge();
+      onTestFinished(() => judge.close());
+      const runner = await startFilterStream({ cluster: cluster(UW_BROKERS), judge, topics: night.pattern, name: `py-${night.programid}`, discoveryIntervalMs: 200, reportIntervalMs: 0 });
+      await waitFor('all 31 records judged', () => runner.stats.consumed >= 31, { timeoutMs: 120_000 });
       expect(runner.stats.undecodable).toBe(1);
       expectCounts(runner.stats.filters);
       const bytesOf = new Map(alerts.map((a) => [a.candid, sha(a.bytes)]));
       for (const [i, name] of NAMES.entries()) {
         if (expected[i]!.length === 0) {
-          expect(await recordsIn(`${night.topic}_${name}`), name).toBe(0);
+          expect(await recordsIn(uw, `${night.topic}_${name}`), name).toBe(0);
           continue;
         }
         const out = await readTopic(uw, `${night.topic}_${name}`, expected[i]!.length, { withCandid: true });
@@ -155,26 +121,13 @@ describe('Python and TypeScript filters side by side over the real sample alerts
   });
 
   it('zads filter --filter my_filter.py: stream mode until SIGTERM', async () => {
-    const night = uniqueNightTopic('20240112');
-    await ensureTopic(uw, { topic: night.topic, partitions: 2 });
-    try {
-      const producer = uw.producer();
-      await producer.connect();
-      await producer.send({ topic: night.topic, messages: alerts.map((a) => ({ key: a.objectId, value: a.bytes })) });
-      await producer.disconnect();
-      const args = ['filter', '--brokers', UW_BROKERS.join(','), '--topics', night.pattern.source, '--filter', PURITY_PY, '--name', `clipy-${night.programid}`, '--python', venvPython()];
-      const child = spawn(process.execPath, [`${REPO_ROOT}bin/zads.js`, ...args], { cwd: REPO_ROOT, env: { ...process.env, ZADS_LOG_LEVEL: 'warn' } });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', () => undefined);
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const out = await readTopic(uw, `${night.topic}_purity`, expected[0]!.length, { withCandid: true });
-      expect(out.map((r) => r.candid).sort()).toEqual(expected[0]);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(stdout).toContain(`purity 1.0.0: ${expected[0]!.length} of 30 alert(s) passed, 0 error(s), 0 timeout(s); ${expected[0]!.length} record(s) written`);
-    } finally {
-      await deleteTopics(uw, [night.topic, `${night.topic}_purity`]);
-    }
+    const night = await freshNight(uw, { night: '20240112', partitions: 2, messages: alertMessages(alerts) });
+    const run = backgroundZads(['filter', '--brokers', UW_BROKERS.join(','), '--topics', night.pattern.source, '--filter', PURITY_PY, '--name', `clipy-${night.programid}`, '--python', venvPython()]);
+    const out = await readTopic(uw, `${night.topic}_purity`, expected[0]!.length, { withCandid: true });
+    expect(out.map((r) => r.candid).sort()).toEqual(expected[0]);
+    run.child.kill('SIGTERM');
+    const { code, stdout } = await run.exit;
+    expect(code).toBe(0);
+    expect(stdout).toContain(`purity 1.0.0: ${expected[0]!.length} of 30 alert(s) passed, 0 error(s), 0 timeout(s); ${expected[0]!.length} record(s) written`);
   });
 });

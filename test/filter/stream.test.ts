@@ -1,92 +1,57 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { KafkaClient as Kafka } from '../../src/kafka/index.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILTER_HEADER, FILTER_VERSION_HEADER, FilterStream, InProcessJudge, bright, createJudge, extragalactic, loadFilter, purity, runBatch } from '../../src/filter/index.ts';
-import type { AlertFilter, BatchSink } from '../../src/filter/index.ts';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { FILTER_HEADER, FILTER_VERSION_HEADER, InProcessJudge, bright, createJudge, extragalactic, loadFilter, purity, runBatch } from '../../src/filter/index.ts';
+import type { AlertFilter, BatchSink, FilterStream } from '../../src/filter/index.ts';
 import { readInputs } from '../../src/alert/index.ts';
-import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
+import { ensureTopic } from '../../src/kafka/index.ts';
 import { BROKEN_FILE, SAMPLE_TARBALL } from '../helpers/data.ts';
-import { cluster, kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
-import type { ReadRecord } from '../helpers/kafka.ts';
+import { cluster, freshNight, kafkaFor, produce, readTopic, recordsIn } from '../helpers/kafka.ts';
+import type { OutgoingMessage, ReadRecord } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
-import { fixture, tarballAlerts } from './helpers.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
+import { fixture, startFilterStream, tarballAlerts } from './helpers.ts';
 import type { SampleAlert } from './helpers.ts';
+
+/*
+ * Each test makes its own night topic (deleted with its outputs when the test ends) and its own runner
+ * (closed when the test ends), so each runs alone: npx vitest run test/filter/stream.test.ts -t '<name>'.
+ */
 
 const uw = kafkaFor(UW_BROKERS);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const ctx = { source: {}, signal: new AbortController().signal };
-
-async function produce(kafka: Kafka, topic: string, messages: { key: string; value: Buffer; headers?: Record<string, string> }[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  try {
-    await producer.send({ topic, messages });
-  } finally {
-    await producer.disconnect();
-  }
-}
-
-async function waitFor(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Sum over partitions of the high watermark: 0 means nothing was ever committed to the topic. */
-async function recordsIn(topic: string): Promise<number> {
-  const admin = uw.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
+const messageOf = (a: SampleAlert, i: number): OutgoingMessage => ({ key: a.objectId, value: a.bytes, headers: { origin: 'test', seq: String(i) } });
+const JUNK: OutgoingMessage = { key: 'junk', value: Buffer.from('not an alert') };
+const broken = (): OutgoingMessage => ({ key: 'broken', value: readFileSync(BROKEN_FILE) });
 
 describe('stream mode on the real broker', () => {
-  const night = uniqueNightTopic('20240105');
-  const late = `ztf_20240106_programid${night.programid}`;
-  const name = `test-${night.programid}`;
-  const created: string[] = [night.topic, late];
   let alerts: SampleAlert[];
   let filters: AlertFilter[];
-  let runner: FilterStream | undefined;
 
-  const newRunner = (): FilterStream =>
-    new FilterStream({ cluster: cluster(UW_BROKERS), filters, topics: night.pattern, name, timeoutMs: 300, discoveryIntervalMs: 200, reportIntervalMs: 0 });
+  /** A runner of the five filters (three predefined, one that throws, one that hangs) over the program's nights. */
+  const newRunner = (night: { pattern: RegExp; programid: number }): Promise<FilterStream> =>
+    startFilterStream({ cluster: cluster(UW_BROKERS), filters, topics: night.pattern, name: `test-${night.programid}`, timeoutMs: 300, discoveryIntervalMs: 200, reportIntervalMs: 0 });
 
   beforeAll(async () => {
     alerts = await tarballAlerts();
     filters = [purity, bright, extragalactic, (await loadFilter(fixture('throws.ts'))).filter, (await loadFilter(fixture('hangs.ts'))).filter];
-    await ensureTopic(uw, { topic: night.topic, partitions: 4 });
-    for (const f of filters) created.push(`${night.topic}_${f.name}`, `${late}_${f.name}`);
   });
-
-  afterAll(async () => {
-    await runner?.close();
-    await deleteTopics(uw, created);
-  });
-
-  const messageOf = (a: SampleAlert, i: number) => ({ key: a.objectId, value: a.bytes, headers: { origin: 'test', seq: String(i) } });
 
   it('writes each passing alert once, byte-identical with key and headers, through a restart; a throwing and a hanging filter are contained', async () => {
+    const night = await freshNight(uw, { night: '20240105', partitions: 4 });
     // Part one: 20 alerts and a message that is no alert, judged by a first runner, which then stops.
-    await produce(uw, night.topic, [...alerts.slice(0, 20).map(messageOf), { key: 'junk', value: Buffer.from('not an alert') }]);
-    runner = newRunner();
-    await runner.start();
-    await waitFor('the first 21 records judged', () => runner!.stats.consumed >= 21);
+    await produce(uw, night.topic, [...alerts.slice(0, 20).map(messageOf), JUNK]);
+    let runner = await newRunner(night);
+    await waitFor('the first 21 records judged', () => runner.stats.consumed >= 21);
     expect(runner.stats.undecodable).toBe(1);
     await runner.close();
 
     // Part two: a second runner of the same name resumes after what the first committed.
-    await produce(uw, night.topic, [...alerts.slice(20).map((a, i) => messageOf(a, 20 + i)), { key: 'broken', value: readFileSync(BROKEN_FILE) }]);
-    runner = newRunner();
-    await runner.start();
-    await waitFor('the last 11 records judged', () => runner!.stats.consumed >= 11);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await produce(uw, night.topic, [...alerts.slice(20).map((a, i) => messageOf(a, 20 + i)), broken()]);
+    runner = await newRunner(night);
+    await waitFor('the last 11 records judged', () => runner.stats.consumed >= 11);
+    await sleep(1000);
     const stats = runner.stats;
     expect(stats.consumed).toBe(11);
     expect(stats.undecodable).toBe(1);
@@ -110,32 +75,41 @@ describe('stream mode on the real broker', () => {
         expect(r.message.headers![FILTER_VERSION_HEADER]!.toString()).toBe(f.version);
       }
     }
-    expect(await recordsIn(`${night.topic}_throws`)).toBe(0);
-    expect(await recordsIn(`${night.topic}_hangs`)).toBe(0);
+    expect(await recordsIn(uw, `${night.topic}_throws`)).toBe(0);
+    expect(await recordsIn(uw, `${night.topic}_hangs`)).toBe(0);
   });
 
   it('keeps going: a new night topic is found and filtered by the same runner', async () => {
-    const before = runner!.stats.consumed;
+    const night = await freshNight(uw, { night: '20240105', partitions: 4 });
+    const late = `ztf_20240106_programid${night.programid}`;
+    const runner = await newRunner(night);
+    await waitFor(`the runner on ${night.topic}`, () => runner.stats.topics.includes(night.topic));
+    const before = runner.stats.consumed;
     const few = alerts.slice(0, 8);
     await ensureTopic(uw, { topic: late, partitions: 2 });
     await produce(uw, late, few.map(messageOf));
-    await waitFor('the new topic judged', () => runner!.stats.consumed >= before + few.length);
+    await waitFor('the new topic judged', () => runner.stats.consumed >= before + few.length);
     const expected = few.filter((a) => bright.test(a.decoded.alert, ctx)).map((a) => a.candid).sort();
     const out = await readTopic(uw, `${late}_bright`, expected.length, { withCandid: true });
     expect(out.map((r) => r.candid).sort()).toEqual(expected);
-    expect(runner!.stats.topics).toEqual([night.topic, late].sort());
+    expect(runner.stats.topics).toEqual([night.topic, late].sort());
   });
 
   it('batch mode over the same alerts gives the same candids as the stream', async () => {
-    const stream = runner!.stats;
+    // The stream: the 30 alerts of the tarball, a message that is no alert and the broken file.
+    const night = await freshNight(uw, { night: '20240105', partitions: 4, messages: [...alerts.map(messageOf), JUNK, broken()] });
+    const runner = await newRunner(night);
+    await waitFor('the 32 records judged', () => runner.stats.consumed >= 32);
+    const stream = runner.stats;
     const judge = new InProcessJudge(filters, { timeoutMs: 300 });
+    onTestFinished(() => judge.close());
     const listed: Set<string>[] = filters.map(() => new Set());
     const sink: BatchSink = { pass: (i, _item, passed) => passed.forEach((a) => listed[i]!.add(a.candid.toString())) };
     const report = await runBatch({ judge, inputs: readInputs([SAMPLE_TARBALL, BROKEN_FILE]), sink });
     expect(report).toMatchObject({ items: 31, alerts: 30, undecodable: 1 });
     for (let i = 0; i < filters.length; i++) {
       const f = filters[i]!;
-      const count = await recordsIn(`${night.topic}_${f.name}`);
+      const count = await recordsIn(uw, `${night.topic}_${f.name}`);
       const fromStream: ReadRecord[] = count === 0 ? [] : await readTopic(uw, `${night.topic}_${f.name}`, listed[i]!.size, { withCandid: true, settleMs: 500 });
       expect(new Set(fromStream.map((r) => r.candid)), f.name).toEqual(listed[i]);
     }
@@ -145,25 +119,16 @@ describe('stream mode on the real broker', () => {
   });
 
   it('with the filters in a worker thread, a filter stuck in a synchronous loop is ended and the stream goes on', async () => {
-    // Another programid: the first runner, still running, must not see this topic.
-    const topic = `ztf_20240107_programid${night.programid + 1}`;
-    created.push(topic, `${topic}_purity`, `${topic}_loops`);
-    await ensureTopic(uw, { topic, partitions: 2 });
-    await produce(uw, topic, alerts.map(messageOf));
+    const night = await freshNight(uw, { night: '20240107', partitions: 2, messages: alerts.map(messageOf) });
     const judge = await createJudge(['purity', fixture('loops.ts')], { timeoutMs: 100, hangMs: 300 });
-    const isolated = new FilterStream({ cluster: cluster(UW_BROKERS), judge, topics: new RegExp(`^${topic}$`), name: `${name}-isolated`, reportIntervalMs: 0 });
-    try {
-      await isolated.start();
-      await waitFor('the topic judged', () => isolated.stats.consumed >= alerts.length);
-      const expected = alerts.filter((a) => purity.test(a.decoded.alert, ctx)).map((a) => a.candid).sort();
-      const out = await readTopic(uw, `${topic}_purity`, expected.length, { withCandid: true });
-      expect(out.map((r) => r.candid).sort()).toEqual(expected);
-      const stuck = alerts.filter((a) => (a.decoded.alert.candidate.magpsf as number) < 16).length;
-      expect(isolated.stats.filters[1]).toMatchObject({ name: 'loops', tested: 30, timeouts: stuck, passed: 0 });
-      expect(await recordsIn(`${topic}_loops`)).toBe(0);
-    } finally {
-      await isolated.close();
-      await judge.close();
-    }
+    onTestFinished(() => judge.close());
+    const isolated = await startFilterStream({ cluster: cluster(UW_BROKERS), judge, topics: new RegExp(`^${night.topic}$`), name: `test-${night.programid}-isolated`, reportIntervalMs: 0 });
+    await waitFor('the topic judged', () => isolated.stats.consumed >= alerts.length);
+    const expected = alerts.filter((a) => purity.test(a.decoded.alert, ctx)).map((a) => a.candid).sort();
+    const out = await readTopic(uw, `${night.topic}_purity`, expected.length, { withCandid: true });
+    expect(out.map((r) => r.candid).sort()).toEqual(expected);
+    const stuck = alerts.filter((a) => (a.decoded.alert.candidate.magpsf as number) < 16).length;
+    expect(isolated.stats.filters[1]).toMatchObject({ name: 'loops', tested: 30, timeouts: stuck, passed: 0 });
+    expect(await recordsIn(uw, `${night.topic}_loops`)).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { expect, onTestFinished } from 'vitest';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = `${REPO_ROOT}bin/zads.js`;
@@ -31,10 +32,69 @@ export function spawnZads(args: readonly string[]): ChildProcess {
   });
 }
 
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** stdout and stderr, in the order they arrived. */
+  output: string;
+  stdout: string;
+  stderr: string;
+}
+
 /** Collects a background process's output and resolves when it exits. */
-export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+export function exited(child: ChildProcess): Promise<Exit> {
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => ((output += d.toString()), (stdout += d.toString())));
+  child.stderr?.on('data', (d: Buffer) => ((output += d.toString()), (stderr += d.toString())));
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output, stdout, stderr })));
+}
+
+/** A `zads` process of the current test. */
+export interface Background {
+  child: ChildProcess;
+  /** Resolves when it exits, with all it printed. */
+  exit: Promise<Exit>;
+  /** What it printed so far (both streams, in arrival order). */
+  printed(): string;
+  /** What it printed on stderr so far. */
+  stderr(): string;
+}
+
+/** Starts `zads` as spawnZads does, killed (SIGKILL) when the current test ends if it is still running. */
+export function backgroundZads(args: readonly string[]): Background {
+  const child = spawnZads(args);
+  const exit = exited(child);
+  let printed = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (printed += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => ((printed += d.toString()), (stderr += d.toString())));
+  onTestFinished(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exit;
+  });
+  return { child, exit, printed: () => printed, stderr: () => stderr };
+}
+
+/** What `zads produce --simulate` is given: `alerts` simulated alerts of one night, deterministic from `seed`. */
+export interface SimulatedNight {
+  alerts: number;
+  seed: number;
+  night: string;
+  programid: number;
+  brokers: readonly string[];
+}
+
+/** Starts `zads produce --simulate` to the night's topic on `brokers`; resolves (never rejects) when it exits. */
+export function simulateNight(o: SimulatedNight): Promise<Exit> {
+  return exited(spawnZads(['produce', '--simulate', String(o.alerts), '--seed', String(o.seed), '--night', o.night, '--program', String(o.programid), '--brokers', o.brokers.join(','), '--json']));
+}
+
+/** simulateNight, awaited: asserts it exits 0 and resolves with what it printed. */
+export async function produceSimulatedNight(o: SimulatedNight): Promise<Exit> {
+  const p = await simulateNight(o);
+  expect(p.code, p.output).toBe(0);
+  return p;
 }

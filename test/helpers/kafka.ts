@@ -1,9 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { KafkaClient as Kafka, KafkaMessage } from '../../src/kafka/index.ts';
+import { onTestFinished } from 'vitest';
+import type { Admin, KafkaClient as Kafka, KafkaMessage } from '../../src/kafka/index.ts';
 import { decodePayload } from '../../src/alert/index.ts';
 import { clusterSchema } from '../../src/config/index.ts';
 import type { ClusterConfig } from '../../src/config/index.ts';
-import { createKafka } from '../../src/kafka/index.ts';
+import { createKafka, deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
+import { waitFor } from './wait.ts';
+
+/*
+ * Kafka for tests, in the habit of platformatic/kafka's test/helpers.ts: every client is made for one
+ * call and disconnected after it, topic and group names are new each run, and what a test creates it
+ * has deleted when it ends (`onTestFinished`), so each test runs alone or in any order.
+ */
 
 export function cluster(brokers: string[]): ClusterConfig {
   return clusterSchema.parse({ brokers, clientId: 'zads-test' });
@@ -13,10 +21,96 @@ export function kafkaFor(brokers: string[]): Kafka {
   return createKafka(cluster(brokers));
 }
 
+export interface UniqueNightTopic {
+  topic: string;
+  programid: number;
+  /** Every night's topic of this program id (`ztf_<any date>_programid<programid>`), as the runners take it. */
+  pattern: RegExp;
+}
+
 /** A nightly topic name no other test uses: a real-looking date and a random program id. */
-export function uniqueNightTopic(night = '20240101'): { topic: string; programid: number; pattern: RegExp } {
+export function uniqueNightTopic(night = '20240101'): UniqueNightTopic {
   const programid = 100_000 + Math.floor(Math.random() * 1_000_000_000);
   return { topic: `ztf_${night}_programid${programid}`, programid, pattern: new RegExp(`^ztf_\\d{8}_programid${programid}$`) };
+}
+
+/** Runs `use` with an admin client connected for it alone. */
+export async function withAdmin<T>(kafka: Kafka, use: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A message to produce: what `producer.send` takes. */
+export interface OutgoingMessage {
+  key?: string | Buffer | null;
+  value: string | Buffer | null;
+  partition?: number;
+  headers?: Record<string, string | Buffer>;
+}
+
+/** Sends the messages in order with an idempotent producer made for this call, and waits for their acks. */
+export async function produce(kafka: Kafka, topic: string, messages: OutgoingMessage[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Creates each topic (if missing) with `partitions` partitions and sends it `messages`. */
+export async function topicsHolding(kafka: Kafka, topics: readonly string[], messages: OutgoingMessage[], partitions: number): Promise<void> {
+  for (const topic of topics) {
+    await ensureTopic(kafka, { topic, partitions });
+    await produce(kafka, topic, messages);
+  }
+}
+
+/** The high watermark of each partition, in partition order: it moves with every record written. */
+export async function endOffsets(kafka: Kafka, topic: string): Promise<string[]> {
+  return withAdmin(kafka, async (admin) => (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map((p) => p.high));
+}
+
+/**
+ * Sum over partitions of the high watermark (read_uncommitted): 0 means nothing was ever written to the
+ * topic, not even a transaction that was aborted later.
+ */
+export async function recordsIn(kafka: Kafka, topic: string): Promise<number> {
+  return (await endOffsets(kafka, topic)).reduce((n, high) => n + Number(high), 0);
+}
+
+/**
+ * Deletes, when the current test ends, every topic of the program id: its nightly topics and the ones
+ * named after them (`<topic>_<filter>`, `<topic>_replay`). Only a test may call it (not a beforeAll).
+ */
+export function deleteProgramTopicsAfterTest(kafka: Kafka, programid: number): void {
+  const ours = new RegExp(`^ztf_\\d{8}_programid${programid}(_.+)?$`);
+  onTestFinished(async () => {
+    const topics = await withAdmin(kafka, (admin) => admin.listTopics());
+    await deleteTopics(kafka, topics.filter((t) => ours.test(t)));
+  });
+}
+
+/**
+ * A nightly topic no other test uses, created with `partitions` partitions and holding `messages`
+ * (none by default). It, the program's other nights and every topic named after them are deleted when
+ * the current test ends.
+ */
+export async function freshNight(
+  kafka: Kafka,
+  options: { night?: string; partitions: number; messages?: OutgoingMessage[] },
+): Promise<UniqueNightTopic> {
+  const night = uniqueNightTopic(options.night);
+  deleteProgramTopicsAfterTest(kafka, night.programid);
+  await ensureTopic(kafka, { topic: night.topic, partitions: options.partitions });
+  if (options.messages?.length) await produce(kafka, night.topic, options.messages);
+  return night;
 }
 
 export interface ReadRecord {
@@ -70,21 +164,17 @@ export async function readTopic(
 
 /** Waits until the topic exists with leaders for all its partitions (e.g. created by the mirror). */
 export async function waitForTopic(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if ((await admin.listTopics()).includes(topic)) {
+  await withAdmin(kafka, (admin) =>
+    waitFor(
+      `topic ${topic} with a leader for each partition`,
+      async () => {
+        if (!(await admin.listTopics()).includes(topic)) return false;
         const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-        if (meta?.[0]?.partitions.every((p) => p.leader >= 0)) return;
-      }
-      if (Date.now() > deadline) throw new Error(`topic ${topic} did not appear within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  } finally {
-    await admin.disconnect();
-  }
+        return meta?.[0]?.partitions.every((p) => p.leader >= 0) ?? false;
+      },
+      { timeoutMs, intervalMs: 200 },
+    ),
+  );
 }
 
 /** Records grouped by partition, in offset order. */

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { s3Schema } from '../../src/config/index.ts';
+import { onTestFinished } from 'vitest';
 import type { S3Config } from '../../src/config/index.ts';
-import { REPO_ROOT } from './cli.ts';
+import { cacheDir, freePort, spawnJava, versionsEnv } from './java.ts';
+import { s3ConfigAt } from './s3.ts';
 import { S3_CREDENTIALS } from './services.ts';
 
 /** How long a start may take before it is called failed, in ms (a JVM on a busy 2-core machine). */
@@ -39,32 +38,11 @@ export interface S3ProxyServer {
 }
 
 function s3proxyJar(): string {
-  const cache = process.env.ZADS_CACHE_DIR ?? join(REPO_ROOT, '.cache');
-  const env = join(cache, 'versions.env');
-  const jar = existsSync(env) ? /^S3PROXY_JAR=(.+)$/m.exec(readFileSync(env, 'utf8'))?.[1]?.trim() : undefined;
+  const jar = versionsEnv().S3PROXY_JAR;
   if (!jar || !existsSync(jar)) {
-    throw new Error(`the S3Proxy jar is not in ${cache} (${env} names none): run "bash ops/fetch.sh" (ops/services.sh start does)`);
+    throw new Error(`the S3Proxy jar is not in ${cacheDir()} (${join(cacheDir(), 'versions.env')} names none): run "bash ops/fetch.sh" (ops/services.sh start does)`);
   }
   return jar;
-}
-
-function javaBinary(): string {
-  if (process.env.ZADS_JAVA) return process.env.ZADS_JAVA;
-  const home = process.env.JAVA_HOME;
-  if (home && existsSync(join(home, 'bin', 'java'))) return join(home, 'bin', 'java');
-  return 'java';
-}
-
-/** A port nobody listens on right now (the kernel's pick). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function answers(endpoint: string): Promise<boolean> {
@@ -138,12 +116,14 @@ export async function createS3Proxy(): Promise<S3ProxyServer> {
       if (child) return;
       const log = openSync(join(dir, 'server.log'), 'a');
       try {
-        child = spawn(
-          javaBinary(),
-          ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true',
-            '-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener', '-jar', jar, '--properties', properties],
-          { stdio: ['ignore', log, log], env: { ...process.env, LOG_LEVEL: 'info', JETTY_LOG_LEVEL: 'warn' } },
-        );
+        child = spawnJava({
+          jvm: ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true',
+            '-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener'],
+          main: { jar },
+          args: ['--properties', properties],
+          stdio: ['ignore', log, log],
+          env: { ...process.env, LOG_LEVEL: 'info', JETTY_LOG_LEVEL: 'warn' },
+        });
       } finally {
         closeSync(log);
       }
@@ -168,16 +148,14 @@ export async function createS3Proxy(): Promise<S3ProxyServer> {
       mkdirSync(join(data, bucket), { recursive: true });
     },
     config(bucket: string, prefix = '') {
-      return s3Schema.parse({
-        endpoint,
-        region: 'us-east-1',
-        bucket,
-        prefix,
-        accessKeyId: S3_CREDENTIALS.accessKeyId,
-        secretAccessKey: S3_CREDENTIALS.secretAccessKey,
-        forcePathStyle: true,
-        partSizeBytes: 5 * 1024 * 1024,
-      });
+      return s3ConfigAt(endpoint, 'us-east-1', bucket, prefix);
     },
   };
+}
+
+/** createS3Proxy, destroyed (stopped, its folder removed) when the current test ends. Not started. */
+export async function s3ProxyForTest(): Promise<S3ProxyServer> {
+  const s3 = await createS3Proxy();
+  onTestFinished(() => s3.destroy());
+  return s3;
 }

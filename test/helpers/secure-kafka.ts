@@ -1,12 +1,12 @@
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './cli.ts';
+import { cacheDir, freePort, javaExecutable, spawnJava, versionsEnv } from './java.ts';
 
 /*
  * A dedicated single-node Apache Kafka (KRaft, broker + controller) whose client listener is SASL_SSL
@@ -64,31 +64,13 @@ export interface SecureKafkaOptions {
   users?: readonly { username: string; password: string }[];
 }
 
-function java(): string {
-  if (process.env.ZADS_JAVA) return process.env.ZADS_JAVA;
-  if (process.env.JAVA_HOME && existsSync(join(process.env.JAVA_HOME, 'bin', 'java'))) return join(process.env.JAVA_HOME, 'bin', 'java');
-  return 'java';
-}
-
 /** KAFKA_LIBS of .cache/versions.env, written by ops/fetch.sh. */
 function kafkaLibs(): string {
-  const cache = process.env.ZADS_CACHE_DIR ?? join(REPO_ROOT, '.cache');
-  const env = join(cache, 'versions.env');
+  const env = join(cacheDir(), 'versions.env');
   if (!existsSync(env)) throw new Error(`${env} is missing: run bash ops/fetch.sh (or bash ops/services.sh start) first`);
-  const libs = /^KAFKA_LIBS=(.+)$/m.exec(readFileSync(env, 'utf8'))?.[1]?.trim();
+  const libs = versionsEnv().KAFKA_LIBS;
   if (!libs || !existsSync(libs)) throw new Error(`no Kafka libs in ${env}: run bash ops/fetch.sh`);
   return libs;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** A throw-away certificate authority (RSA 2048, valid two days). */
@@ -212,22 +194,22 @@ export async function startSecureKafka(options: SecureKafkaOptions = {}): Promis
     while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     const log4j = `-Dlog4j.configuration=file:${join(REPO_ROOT, 'ops', 'config', 'tools-log4j.properties')}`;
     const scram = [{ username, password }, ...(options.users ?? [])].flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]);
-    await run(java(), ['-Xmx256m', log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, ...scram]);
+    await run(javaExecutable(), ['-Xmx256m', log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, ...scram]);
   } catch (err) {
     removeFiles();
     throw err;
   }
 
   const out = openSync(join(dir, 'stdout.log'), 'a');
-  const child = spawn(
-    java(),
-    [
+  const child = spawnJava({
+    jvm: [
       '-Xms128m', '-Xmx384m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
       `-Dkafka.logs.dir=${dir}`, `-Dlog4j.configuration=file:${join(REPO_ROOT, 'ops', 'config', 'kafka-log4j.properties')}`,
-      '-cp', classpath, 'kafka.Kafka', properties,
     ],
-    { stdio: ['ignore', out, out] },
-  );
+    main: { classpath, className: 'kafka.Kafka' },
+    args: [properties],
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   const pid = child.pid!;
   // Should the test process end without afterAll (a crash), the broker goes with it.

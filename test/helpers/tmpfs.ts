@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { statfsSync } from 'node:fs';
+import { rmSync, statfsSync } from 'node:fs';
+import { onTestFinished } from 'vitest';
 
 /**
  * Small tmpfs file systems for disk-full tests. Mounting needs root (or CAP_SYS_ADMIN), which the
@@ -16,6 +17,15 @@ function mount(args: readonly string[]): void {
 /** Mounts a new tmpfs of `sizeMiB` MiB on the (existing, empty) folder. */
 export function mountTmpfs(dir: string, sizeMiB: number): void {
   mount(['-t', 'tmpfs', '-o', `size=${sizeMiB}m,mode=0755`, 'tmpfs', dir]);
+}
+
+/** mountTmpfs, unmounted and the folder removed when the current test ends. */
+export function mountTmpfsForTest(dir: string, sizeMiB: number): void {
+  onTestFinished(() => {
+    unmountTmpfs(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  mountTmpfs(dir, sizeMiB);
 }
 
 /** Grows (or shrinks) a mounted tmpfs in place: what an operator does when a volume is extended. */

@@ -7,10 +7,11 @@ import { ArchiveIngest } from '../../src/ingest/index.ts';
 import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
 import { realAlerts, renumbered, tempArchive } from '../helpers/archive.ts';
 import type { RealAlert, TempArchive } from '../helpers/archive.ts';
-import { DecoderProcess, buildContainer, caseRandom, cloneParts, codecCase, deflated, fuzzSeed, parseContainer, realSeeds } from '../helpers/fuzz.ts';
-import type { Lost, Outcome, Seed } from '../helpers/fuzz.ts';
+import { DecoderProcess, buildContainer, caseRandom, cloneParts, codecCase, deflated, fuzzSeed, parseContainer, realSeeds } from '../helpers/fuzz/index.ts';
+import type { Lost, Outcome, Seed } from '../helpers/fuzz/index.ts';
 import { cluster, kafkaFor, uniqueNightTopic } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /*
  * The archive ingest against a stream of damaged messages mixed with good ones, on the real "uw"
@@ -32,14 +33,6 @@ interface Sent {
   value: Buffer | null;
   label: string;
   outcome: Outcome;
-}
-
-async function waitUntil(what: string, done: () => boolean, timeoutMs = 100_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Produces messages partition by partition, in order, in requests of about 2 MB; returns each one's offset. */
@@ -148,7 +141,7 @@ describe(`archive ingest fuzz on the real "uw" broker (seed ${SEED})`, () => {
     });
     ingest.onFailure((err) => failures.push(err));
     await ingest.start();
-    await waitUntil('every message archived or quarantined', () => failures.length > 0 || positionsSum() >= BigInt(sent.length));
+    await waitFor('every message archived or quarantined', () => failures.length > 0 || positionsSum() >= BigInt(sent.length), { timeoutMs: 100_000 });
   });
 
   afterAll(async () => {
@@ -239,7 +232,7 @@ describe(`archive ingest fuzz on the real "uw" broker (seed ${SEED})`, () => {
   it('keeps going: alerts sent after the damage are archived too, and the ingest never failed', async () => {
     const more = [...renumbered(await realAlerts(), 5, 9_200_000_000_000_000_000n)];
     const offsets = await produce(night.topic, more.map((m, i) => ({ partition: i % PARTITIONS, value: m.bytes })));
-    await waitUntil('the later alerts archived', () => failures.length > 0 || positionsSum() >= BigInt(sent.length + more.length));
+    await waitFor('the later alerts archived', () => failures.length > 0 || positionsSum() >= BigInt(sent.length + more.length), { timeoutMs: 100_000 });
     expect(failures).toEqual([]);
     more.forEach((m, i) => {
       expect(temp.archive.catalogue.alert(m.candid)).toMatchObject({ partition: i % PARTITIONS, kafkaOffset: offsets[i] });

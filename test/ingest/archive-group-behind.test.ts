@@ -5,6 +5,7 @@ import { realAlerts, tempArchive } from '../helpers/archive.ts';
 import type { RealAlert, TempArchive } from '../helpers/archive.ts';
 import { cluster, kafkaFor, uniqueNightTopic } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /*
  * The group's committed offsets are only advisory; the catalogue says where each partition stands. When a
@@ -15,14 +16,6 @@ import { UW_BROKERS } from '../helpers/services.ts';
  */
 
 const uw = kafkaFor(UW_BROKERS);
-
-async function waitUntil(what: string, done: () => boolean, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('archive ingest when the group offset is behind the catalogue', () => {
   const night = uniqueNightTopic('20240109');
@@ -59,7 +52,7 @@ describe('archive ingest when the group offset is behind the catalogue', () => {
     // as 8 MiB fetches of 75 KB alerts do in a real night.
     ingest = new ArchiveIngest({ cluster: cluster(UW_BROKERS), archive: temp.archive, topics: night.pattern, groupId, reportIntervalMs: 0, maxFetchBytesPerPartition: 1024 });
     await ingest.start();
-    await waitUntil('the first alerts archived', () => ingest!.stats.alerts === before.length);
+    await waitFor('the first alerts archived', () => ingest!.stats.alerts === before.length, { timeoutMs: 90_000 });
 
     // Another member joins the group, is given one partition, commits offset 0 for it and leaves: the
     // partition goes back to the ingest with the group's offset at 0, the catalogue's at its end.
@@ -85,7 +78,7 @@ describe('archive ingest when the group offset is behind the catalogue', () => {
     }
 
     await send(after);
-    await waitUntil('the later alerts archived', () => ingest!.stats.alerts === alerts.length);
+    await waitFor('the later alerts archived', () => ingest!.stats.alerts === alerts.length, { timeoutMs: 90_000 });
     expect(ingest.stats.duplicates).toBe(0);
     const rows = [...temp.archive.catalogue.alertsOfNight('20240109', night.programid)];
     expect(rows.map((r) => r.candid).sort()).toEqual(alerts.map((a) => a.candid).sort());

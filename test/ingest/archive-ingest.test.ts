@@ -8,19 +8,12 @@ import type { Archive } from '../../src/archive/index.ts';
 import { ArchiveIngest } from '../../src/ingest/index.ts';
 import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
 import { BROKEN_FILE, SAMPLE_TARBALL } from '../helpers/data.ts';
-import { cluster, kafkaFor, uniqueNightTopic } from '../helpers/kafka.ts';
+import { cluster, kafkaFor, produce, uniqueNightTopic } from '../helpers/kafka.ts';
 import { UW_BROKERS } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { readFileSync } from 'node:fs';
 
 const uw = kafkaFor(UW_BROKERS);
-
-async function waitUntil(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('archive ingest from the real "uw" broker', () => {
   const night = uniqueNightTopic('20180819');
@@ -37,21 +30,15 @@ describe('archive ingest from the real "uw" broker', () => {
       }
     }
     await ensureTopic(uw, { topic: night.topic, partitions: 3 });
-    const producer = uw.producer({ idempotent: true });
-    await producer.connect();
-    await producer.send({
-      topic: night.topic,
-      messages: [
-        ...sample.map((s) => ({ key: s.objectId, value: s.bytes })),
-        { key: 'ZTF18broken', value: broken, partition: 1 },
-        { key: sample[0]!.objectId, value: sample[0]!.bytes }, // delivered twice: recorded once
-      ],
-    });
-    await producer.disconnect();
+    await produce(uw, night.topic, [
+      ...sample.map((s) => ({ key: s.objectId, value: s.bytes })),
+      { key: 'ZTF18broken', value: broken, partition: 1 },
+      { key: sample[0]!.objectId, value: sample[0]!.bytes }, // delivered twice: recorded once
+    ]);
     archive = await openArchive({ dataDir: mkdtempSync(join(tmpdir(), 'zads-archive-')), writer: true });
     ingest = new ArchiveIngest({ cluster: cluster(UW_BROKERS), archive, topics: night.pattern, groupId: `zads-archive-test-${night.programid}`, reportIntervalMs: 0 });
     await ingest.start();
-    await waitUntil('every message archived', () => ingest.stats.alerts + ingest.stats.duplicates + ingest.stats.quarantined >= sample.length + 2);
+    await waitFor('every message archived', () => ingest.stats.alerts + ingest.stats.duplicates + ingest.stats.quarantined >= sample.length + 2);
   });
 
   afterAll(async () => {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { deleteTopics } from '../../src/kafka/index.ts';
-import { REPO_ROOT, exited, spawnZads as zads } from '../helpers/cli.ts';
-import { byPartition, kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
-import type { ReadRecord } from '../helpers/kafka.ts';
+import { describe, expect, it } from 'vitest';
+import type { KafkaClient } from '../../src/kafka/index.ts';
+import { REPO_ROOT, backgroundZads, simulateNight } from '../helpers/cli.ts';
+import { byPartition, deleteProgramTopicsAfterTest, kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
+import type { ReadRecord, UniqueNightTopic } from '../helpers/kafka.ts';
 import { IPAC_BROKERS, UW_BROKERS } from '../helpers/services.ts';
+import { sleep } from '../helpers/wait.ts';
 
 /*
  * Scale-out by partitions: two processes with the same name share a night's 16 partitions through their
@@ -29,63 +30,61 @@ function expectSamePerPartition(source: ReadRecord[], target: ReadRecord[]): voi
   expect(new Set(target.map((r) => r.valueSha256)).size).toBe(source.length);
 }
 
-function produce(night: { topic: string; programid: number }, brokers: string[], date: string) {
-  return exited(zads(['produce', '--simulate', String(ALERTS), '--seed', '21', '--night', date, '--program', String(night.programid), '--brokers', brokers.join(','), '--json']));
+/**
+ * The night produced (seed 21) while instances "a" and "b" of one process share it; 8 s in, "a" is killed
+ * with SIGKILL; then the output topic must hold the input's records, per partition in order, once each.
+ */
+async function killOneOfTwo(o: {
+  night: UniqueNightTopic;
+  date: string;
+  args: (instance: string) => string[];
+  input: { kafka: KafkaClient; brokers: string[]; topic: string };
+  output: { kafka: KafkaClient; topic: string };
+}): Promise<void> {
+  const produced = simulateNight({ alerts: ALERTS, seed: 21, night: o.date, programid: o.night.programid, brokers: o.input.brokers });
+  const a = backgroundZads(o.args('a'));
+  const b = backgroundZads(o.args('b'));
+  try {
+    await sleep(8000);
+    a.child.kill('SIGKILL');
+    expect((await a.exit).signal).toBe('SIGKILL');
+    const p = await produced;
+    expect(p.code, p.output).toBe(0);
+    const source = await readTopic(o.input.kafka, o.input.topic, ALERTS, { digestOnly: true, settleMs: 0, timeoutMs: 300_000 });
+    const target = await readTopic(o.output.kafka, o.output.topic, ALERTS, { digestOnly: true, settleMs: 5000, timeoutMs: 300_000 });
+    expectSamePerPartition(source, target);
+  } finally {
+    b.child.kill('SIGTERM');
+    await b.exit;
+  }
 }
 
 describe('scale-out by partitions, one process killed', () => {
-  const mirrorNight = uniqueNightTopic('20240111');
-  const filterNight = uniqueNightTopic('20240112');
-
-  afterAll(async () => {
-    await deleteTopics(ipac, [mirrorNight.topic]);
-    await deleteTopics(uw, [mirrorNight.topic, filterNight.topic, `${filterNight.topic}_all`]);
-  });
-
   it('two mirrors of one name share a night; kill -9 of one leaves every record on the target once, in order', async () => {
+    const night = uniqueNightTopic('20240111');
+    deleteProgramTopicsAfterTest(ipac, night.programid);
+    deleteProgramTopicsAfterTest(uw, night.programid);
     const name = `scale-${randomUUID().slice(0, 6)}`;
-    const args = (instance: string) => ['mirror', '--from', IPAC_BROKERS.join(','), '--to', UW_BROKERS.join(','), '--topics', mirrorNight.pattern.source, '--name', name, '--instance', instance];
-    const produced = produce(mirrorNight, IPAC_BROKERS, '20240111');
-    const a = zads(args('a'));
-    const aExit = exited(a);
-    const b = zads(args('b'));
-    const bExit = exited(b);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 8000));
-      a.kill('SIGKILL');
-      expect((await aExit).signal).toBe('SIGKILL');
-      const p = await produced;
-      expect(p.code, p.output).toBe(0);
-      const source = await readTopic(ipac, mirrorNight.topic, ALERTS, { digestOnly: true, settleMs: 0, timeoutMs: 300_000 });
-      const target = await readTopic(uw, mirrorNight.topic, ALERTS, { digestOnly: true, settleMs: 5000, timeoutMs: 300_000 });
-      expectSamePerPartition(source, target);
-    } finally {
-      b.kill('SIGTERM');
-      await bExit;
-    }
+    await killOneOfTwo({
+      night,
+      date: '20240111',
+      args: (instance) => ['mirror', '--from', IPAC_BROKERS.join(','), '--to', UW_BROKERS.join(','), '--topics', night.pattern.source, '--name', name, '--instance', instance],
+      input: { kafka: ipac, brokers: IPAC_BROKERS, topic: night.topic },
+      output: { kafka: uw, topic: night.topic },
+    });
   }, 900_000);
 
   it('two filter runners of one name share a night; kill -9 of one leaves each passing record in the output once', async () => {
+    const night = uniqueNightTopic('20240112');
+    deleteProgramTopicsAfterTest(uw, night.programid);
     const filter = join(REPO_ROOT, 'test/filter/fixtures/passes-all.ts');
     const name = `scale-${randomUUID().slice(0, 6)}`;
-    const args = (instance: string) => ['filter', '--filter', filter, '--brokers', UW_BROKERS.join(','), '--topics', filterNight.pattern.source, '--name', name, '--instance', instance];
-    const produced = produce(filterNight, UW_BROKERS, '20240112');
-    const a = zads(args('a'));
-    const aExit = exited(a);
-    const b = zads(args('b'));
-    const bExit = exited(b);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 8000));
-      a.kill('SIGKILL');
-      expect((await aExit).signal).toBe('SIGKILL');
-      const p = await produced;
-      expect(p.code, p.output).toBe(0);
-      const input = await readTopic(uw, filterNight.topic, ALERTS, { digestOnly: true, settleMs: 0, timeoutMs: 300_000 });
-      const output = await readTopic(uw, `${filterNight.topic}_all`, ALERTS, { digestOnly: true, settleMs: 5000, timeoutMs: 300_000 });
-      expectSamePerPartition(input, output);
-    } finally {
-      b.kill('SIGTERM');
-      await bExit;
-    }
+    await killOneOfTwo({
+      night,
+      date: '20240112',
+      args: (instance) => ['filter', '--filter', filter, '--brokers', UW_BROKERS.join(','), '--topics', night.pattern.source, '--name', name, '--instance', instance],
+      input: { kafka: uw, brokers: UW_BROKERS, topic: night.topic },
+      output: { kafka: uw, topic: `${night.topic}_all` },
+    });
   }, 900_000);
 });
