@@ -2,7 +2,7 @@ export { KafkaClient, RDKAFKA_CODES, createKafka } from './client.ts';
 export type { Admin, Consumer, ConsumerOptions, EachBatchPayload, KafkaMessage, Message, Producer, ProducerOptions } from './client.ts';
 export { DEFAULT_TOPIC_CONFIGS, DEFAULT_TOPIC_READY_TIMEOUT_MS, createTopicsIfMissing, deleteTopics, ensureTopic, growPartitions, topicEndOffsets, waitForLeaders } from './admin.ts';
 export type { EnsureTopicOptions, TopicMetadata } from './admin.ts';
-export { isFenced, isTransactionRetriable, kafkaError, rdCode } from './errors.ts';
+export { isFenced, isKafkaAuthorizationError, isTransactionRetriable, kafkaAuthorizationError, kafkaError, rdCode } from './errors.ts';
 export { DEFAULT_NIGHT_PARTITIONS, NIGHT_TOPIC_PATTERN, nightTopicName, parseNightTopic } from './topics.ts';
 export type { NightTopic } from './topics.ts';
 export { TopicWatch } from './topic-watch.ts';

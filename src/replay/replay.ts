@@ -1,8 +1,7 @@
 import { decodePayload } from '../alert/index.ts';
 import { openNightReader } from '../archive/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
-import { kafkaAuthorizationError } from '../kafka/errors-authz.ts';
-import { Backoff, ConsumeLoop, DEFAULT_NIGHT_PARTITIONS, TransactionalProducer, createKafka, ensureTopic, kafkaError, nightTopicName } from '../kafka/index.ts';
+import { Backoff, ConsumeLoop, DEFAULT_NIGHT_PARTITIONS, TransactionalProducer, createKafka, ensureTopic, kafkaAuthorizationError, kafkaError, nightTopicName } from '../kafka/index.ts';
 import type { Admin, Consumer, InputBatch, KafkaClient } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
 import { counter, createMetricsRegistry } from '../metrics.ts';

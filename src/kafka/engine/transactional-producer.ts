@@ -73,7 +73,7 @@ export class TransactionalProducer {
 
   /** Connects and initialises the transactional id (which fences an older producer with the same id). */
   ready(): Promise<Producer> {
-    if (this.#closed) return Promise.reject(new ZadsError('INTERNAL', `${this.#o.who}: transactional producer used after close`));
+    if (this.#closed) return Promise.reject(new ZadsError('CLOSED', `${this.#o.who}: transactional producer used after close`));
     if (!this.#ready) {
       const producer = this.#producer;
       const ready = producer.connect().then(
@@ -122,7 +122,7 @@ export class TransactionalProducer {
       // Refused logins and ACLs stay refused: say so and stop. Anything else ended with the transaction
       // aborted (or the producer replaced), so the caller may go back to its committed position and retry.
       if (FINAL.has(error.code)) throw error;
-      throw error.retriable ? error : new ZadsError(error.code === 'INTERNAL' ? 'SERVICE_UNAVAILABLE' : error.code, error.message, { cause: err, context: error.context, retriable: true });
+      throw error.retriable ? error : new ZadsError(error.code, error.message, { cause: err, context: error.context, retriable: true });
     }
   }
 
