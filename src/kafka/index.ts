@@ -7,8 +7,6 @@ export { DEFAULT_NIGHT_PARTITIONS, NIGHT_TOPIC_PATTERN, nightTopicName, parseNig
 export type { NightTopic } from './topics.ts';
 export { TopicWatch } from './topic-watch.ts';
 export type { TopicWatchOptions } from './topic-watch.ts';
-export { Backoff } from './engine/backoff.ts';
-export type { BackoffOptions } from './engine/backoff.ts';
 export { ConsumeLoop } from './engine/consume-loop.ts';
 export type { ConsumeLoopOptions, InputBatch, Sink } from './engine/consume-loop.ts';
 export { stableGroupOffsets } from './engine/group-positions.ts';

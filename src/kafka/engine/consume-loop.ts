@@ -1,10 +1,10 @@
 import { toZadsError } from '../../errors.ts';
 import type { ZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
+import { Backoff } from '../../retry.ts';
 import type { Consumer, EachBatchPayload, KafkaClient, KafkaMessage, RdKafkaConfig } from '../client.ts';
 import { kafkaError } from '../errors.ts';
 import { TopicWatch } from '../topic-watch.ts';
-import { Backoff } from './backoff.ts';
 
 /** One partition's messages handed to the sink, in offset order. */
 export interface InputBatch {
