@@ -97,7 +97,7 @@ export async function closeIdleNights(
       options.onClosed?.(report);
     } catch (err) {
       const error = toZadsError(err, { night, programid });
-      options.logger?.error({ night, programid, err: error.toJSON() }, 'scheduled close failed');
+      options.logger?.error({ night, programid, err: error }, 'scheduled close failed');
       result.failed.push({ night, programid, error });
       options.onError?.(error, { night, programid });
     }
@@ -179,7 +179,7 @@ export function startCloseSchedule(archive: Archive, options: CloseScheduleOptio
     retrying = sync().finally(() => {
       retrying = undefined;
     });
-    retrying.catch((err: unknown) => options.logger?.error({ err: toZadsError(err).toJSON() }, 'S3 retry failed'));
+    retrying.catch((err: unknown) => options.logger?.error({ err }, 'S3 retry failed'));
   }
   const task: ScheduledTask = cron.schedule(
     options.cronExpression,

@@ -155,7 +155,7 @@ export class Replay {
       this.#state = 'failed';
       this.#error = e.message;
       this.#errorCode = e.code;
-      this.#log?.error({ err: e.message }, 'replay failed');
+      this.#log?.error({ err: e }, 'replay failed');
     } finally {
       for (const step of [() => this.#live?.close(), () => this.#producer.close(), () => this.#checkpointConsumer.disconnect(), () => this.#admin.disconnect()]) {
         await Promise.resolve()

@@ -152,7 +152,7 @@ export class TransactionalProducer {
       await producer.abort();
       aborted = true;
     } catch (err) {
-      this.#o.logger?.warn({ err: (err as Error).message }, 'abort after a failed transaction failed: replacing the producer');
+      this.#o.logger?.warn({ err }, 'abort after a failed transaction failed: replacing the producer');
     }
     await settled(sends);
     if (!aborted) await this.#replace();
@@ -161,7 +161,7 @@ export class TransactionalProducer {
   async #replace(): Promise<void> {
     const old = this.#producer;
     // The old one goes first: two producers of one transactional id in one process fence each other.
-    await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err: (err as Error).message }, 'disconnecting the failed producer failed'));
+    await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err }, 'disconnecting the failed producer failed'));
     this.#producer = this.#create();
     this.#ready = undefined;
   }
