@@ -12,9 +12,8 @@ export {
   publishNight,
 } from './publish.ts';
 export type { PublishOptions, PublishProgress, PublishReport } from './publish.ts';
-export { LatencyReservoir } from './latency.ts';
-export type { LatencySummary } from './latency.ts';
-export { Pacer } from './pacing.ts';
-export type { Pacing } from './pacing.ts';
+export type { LatencySummary } from '../latency.ts';
+export { PublishPacer } from './pacing.ts';
+export type { PublishPacing } from './pacing.ts';
 export { drainSource } from './dry-run.ts';
 export type { DryRunReport } from './dry-run.ts';

@@ -4,10 +4,10 @@ import { ZadsError, toZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { DEFAULT_NIGHT_PARTITIONS, createKafka, ensureTopic, kafkaError } from '../kafka/index.ts';
 import type { Producer } from '../kafka/index.ts';
-import { LatencyReservoir } from './latency.ts';
-import type { LatencySummary } from './latency.ts';
-import { Pacer } from './pacing.ts';
-import type { Pacing } from './pacing.ts';
+import { LatencyHistogram } from '../latency.ts';
+import type { LatencySummary } from '../latency.ts';
+import { PublishPacer } from './pacing.ts';
+import type { PublishPacing } from './pacing.ts';
 import { isSkipped } from './sources.ts';
 import type { OutgoingMessage, SourceItem } from './sources.ts';
 import { positiveOption } from '../options.ts';
@@ -89,7 +89,7 @@ export interface PublishReport extends PublishProgress {
 
 const positive = (key: string, value: number | undefined, fallback: number, integer = true) => (value === undefined ? fallback : positiveOption('publish', key, value, { integer }));
 
-function pacingOf(options: PublishOptions): Pacing {
+function pacingOf(options: PublishOptions): PublishPacing {
   if (options.pacing === 'exposures') {
     if (options.rateAlertsPerSec !== undefined) {
       throw new ZadsError('CONFIG_INVALID', 'rateAlertsPerSec and exposure pacing exclude each other', { context: { key: 'rateAlertsPerSec' } });
@@ -151,8 +151,8 @@ export async function publishNight(options: PublishOptions): Promise<PublishRepo
   }
   logger?.info({ partitions }, 'publishing');
 
-  const latency = new LatencyReservoir();
-  const pacer = new Pacer(pacing);
+  const latency = new LatencyHistogram();
+  const pacer = new PublishPacer(pacing);
   const started = performance.now();
   const progress: PublishProgress = { alerts: 0, bytes: 0, skipped: 0, seconds: 0 };
   let lastProgressMs = 0;
