@@ -56,13 +56,34 @@ export const ERROR_CODES = {
   STORAGE_FULL: true,
   /** No object is stored under that key. */
   STORAGE_NOT_FOUND: false,
+  /**
+   * A file, database or object could not be opened, read or written for another reason than space or absence
+   * (permission denied, an I/O error, a damaged or locked database, S3 refusing the request); the cause says which.
+   */
+  STORAGE_IO: false,
   /** A storage key is not a safe relative path (absolute, "..", empty segments). */
   STORAGE_KEY_INVALID: false,
   /** A ranged read asked for bytes outside the object. */
   STORAGE_RANGE_INVALID: false,
-  /** A local file or database cannot be created, opened, read or written: permission refused, an I/O error, damage, a lock. */
-  STORAGE_IO: false,
-  /** Anything else: a bug, to be reported, never retried. */
+  /**
+   * Stored data does not agree with what was recorded of it: a segment shorter than the catalogue says,
+   * a file that changed size while it was read, a checkpoint that does not parse. Something else changed it.
+   */
+  DATA_MISMATCH: false,
+  /** Another process writes this archive (one writer per data folder). */
+  ARCHIVE_LOCKED: false,
+  /** Kafka reported a failure that none of the KAFKA_* codes names; the message gives the client's reason. */
+  KAFKA_FAILED: false,
+  /**
+   * A time limit of ours ran out (a filter call, a filter host starting): the same work would take as long
+   * again, so it is not retried. A Kafka request that timed out is KAFKA_TIMEOUT.
+   */
+  TIMEOUT: false,
+  /** A worker thread or child process (deflate worker, filter worker, Python filter host) failed, exited or broke its protocol. */
+  WORKER_FAILED: false,
+  /** Work was asked of a component after it was closed or aborted, or was still in flight when it closed. */
+  CLOSED: false,
+  /** A bug: to be reported, never retried (whatever `retriable` option it is given). */
   INTERNAL: false,
 } as const;
 
@@ -85,7 +106,7 @@ export interface ErrorContext {
 export interface ZadsErrorOptions {
   cause?: unknown;
   context?: ErrorContext;
-  /** Overrides the code's default retriability (e.g. a transient network error inside a fatal code). */
+  /** Overrides the code's default retriability (e.g. a transient network error inside a fatal code); never makes INTERNAL retriable. */
   retriable?: boolean;
 }
 
@@ -98,7 +119,8 @@ export class ZadsError extends Error {
   constructor(code: ErrorCode, message: string, options: ZadsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.retriable = options.retriable ?? ERROR_CODES[code];
+    // A bug stays a bug however it is wrapped: retrying runs it again.
+    this.retriable = code !== 'INTERNAL' && (options.retriable ?? ERROR_CODES[code]);
     this.context = { ...options.context };
   }
 

@@ -170,7 +170,7 @@ export class ReplayRegistry {
       .run()
       .then(
         (report) => log?.info({ state: report.state, sent: report.sent }, 'replay ended'),
-        (err: Error) => log?.error({ err: err.message }, 'replay failed'),
+        (err: Error) => log?.error({ err }, 'replay failed'),
       )
       .finally(() => filter?.close());
     const entry: Entry = { replay, selection, startedBy: startedBy ?? null, startedAt: new Date(), run };

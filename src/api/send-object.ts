@@ -90,7 +90,7 @@ export async function sendObject(
     // Headers are out: all that can be done is to cut the connection, so the client sees a short body.
     if (!res.destroyed) res.destroy(err as Error);
     if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      options.logger?.warn({ err: (err as Error).message, key: info.key }, 'download interrupted');
+      options.logger?.warn({ err, key: info.key }, 'download interrupted');
     }
   }
 }

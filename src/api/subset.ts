@@ -113,7 +113,7 @@ export async function sendSubset(res: Response, archive: Archive, batches: Itera
     await done;
     if (failure) throw failure;
   } catch (err) {
-    options.logger?.warn({ err: (err as Error).message }, 'subset archive interrupted');
+    options.logger?.warn({ err }, 'subset archive interrupted');
     zip.abort();
     if (!res.destroyed) res.destroy(err as Error);
   } finally {
@@ -154,7 +154,7 @@ async function sendTarGz(res: Response, archive: Archive, batches: Iterable<Loca
   } catch (err) {
     writer.abort();
     if (!res.destroyed) {
-      options.logger?.warn({ err: (err as Error).message }, 'subset archive interrupted');
+      options.logger?.warn({ err }, 'subset archive interrupted');
       // Cut the connection: the client sees a truncated archive, never a wrong one.
       res.destroy(err as Error);
     }

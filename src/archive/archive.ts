@@ -52,14 +52,14 @@ function takeLock(dataDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(path, 'utf8').trim());
       if (Number.isInteger(holder) && holder !== process.pid && pidAlive(holder)) {
-        throw new ZadsError('CONFIG_INVALID', `the archive ${dataDir} is being written by process ${holder}; stop it first (one writer per data folder)`, {
+        throw new ZadsError('ARCHIVE_LOCKED', `the archive ${dataDir} is being written by process ${holder}; stop it first (one writer per data folder)`, {
           context: { file: path, pid: holder },
         });
       }
       rmSync(path, { force: true });
     }
   }
-  throw new ZadsError('INTERNAL', `cannot take the writer lock ${path}`, { context: { file: path } });
+  throw new ZadsError('ARCHIVE_LOCKED', `cannot take the writer lock ${path}: another process took it meanwhile`, { context: { file: path } });
 }
 
 export async function openArchive(options: OpenArchiveOptions): Promise<Archive> {

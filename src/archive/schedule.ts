@@ -5,6 +5,7 @@ import { toZadsError } from '../errors.ts';
 import type { ZadsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { parseOptions, positive } from '../options.ts';
+import { Backoff } from '../retry.ts';
 import type { Archive } from './archive.ts';
 import type { NightRow } from './catalogue/index.ts';
 import { closeNight } from './close/index.ts';
@@ -114,7 +115,7 @@ export async function closeIdleNights(
       options.onClosed?.(report);
     } catch (err) {
       const error = toZadsError(err, { night, programid });
-      options.logger?.error({ night, programid, err: error.toJSON() }, 'scheduled close failed');
+      options.logger?.error({ night, programid, err: error }, 'scheduled close failed');
       result.failed.push({ night, programid, error });
       options.onError?.(error, { night, programid });
     }
@@ -137,27 +138,27 @@ export function startCloseSchedule(archive: Archive, options: CloseScheduleOptio
   let retrying: Promise<SyncRemoteResult> | undefined;
   let stopping: Promise<void> | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
-  let remoteFailures = 0;
+  // No jitter: one schedule per archive retries its own uploads, with nobody to fall in step with.
+  const remoteBackoff = new Backoff({ initialMs: retryMs, maxMs: retryMaxMs, jitter: 0 });
   const remote = options.remote && archive.remote ? options.remote : undefined;
 
   /** S3 down: keep the local copies (sync never prunes what it cannot check) and try again, backing off. */
   const afterSync = (result: SyncRemoteResult): void => {
     const error = retriableSyncError(result);
     if (!error) {
-      if (remoteFailures > 0) {
+      if (remoteBackoff.attempts > 0) {
         options.logger?.warn({ uploaded: result.uploaded.map((u) => `${u.night}/${u.programid}`) }, `S3 reachable again: ${result.uploaded.length} night(s) uploaded`);
       }
-      remoteFailures = 0;
+      remoteBackoff.reset();
       return;
     }
-    const delayMs = Math.min(retryMs * 2 ** remoteFailures, retryMaxMs);
-    remoteFailures++;
+    const delayMs = remoteBackoff.next();
     const waiting = result.failed.length;
     const line =
       `S3 unavailable (${error.code}): ${error.message}; ${waiting} closed night(s) wait for upload, local copies kept (not pruned); ` +
       `trying again in ${delayMs / 1000}s (backing off to every ${retryMaxMs / 1000}s)`;
-    if (remoteFailures === 1) options.logger?.warn({ err: error.toJSON(), waiting, retryInMs: delayMs }, line);
-    else options.logger?.info({ err: error.toJSON(), waiting, retryInMs: delayMs }, line);
+    if (remoteBackoff.attempts === 1) options.logger?.warn({ err: error, waiting, retryInMs: delayMs }, line);
+    else options.logger?.info({ err: error, waiting, retryInMs: delayMs }, line);
     if (stopping) return;
     clearTimeout(retryTimer);
     retryTimer = setTimeout(retryRemote, delayMs);
@@ -188,7 +189,7 @@ export function startCloseSchedule(archive: Archive, options: CloseScheduleOptio
     retrying = sync().finally(() => {
       retrying = undefined;
     });
-    retrying.catch((err: unknown) => options.logger?.error({ err: toZadsError(err).toJSON() }, 'S3 retry failed'));
+    retrying.catch((err: unknown) => options.logger?.error({ err }, 'S3 retry failed'));
   }
   const task: ScheduledTask = cron.schedule(
     options.cronExpression,

@@ -16,7 +16,7 @@ function ioError(err: unknown, action: string, key: string): ZadsError {
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new ZadsError('STORAGE_FULL', `no space left to ${action} segment ${key}`, { cause: err, context: { key } });
   }
-  return new ZadsError('INTERNAL', `cannot ${action} segment ${key}: ${(err as Error).message}`, { cause: err, context: { key } });
+  return new ZadsError('STORAGE_IO', `cannot ${action} segment ${key}: ${(err as Error).message}`, { cause: err, context: { key } });
 }
 
 /**
@@ -125,7 +125,7 @@ export class SegmentFiles {
     } catch (err) {
       this.#open.delete(key);
       // Not retriable whatever the cause: the file may hold unrecorded bytes until recover() at a restart.
-      throw new ZadsError('INTERNAL', `cannot cut segment ${key} back to the ${recordedBytes ?? 0} bytes the catalogue records: ${(err as Error).message}; restart to recover`, {
+      throw new ZadsError('STORAGE_IO', `cannot cut segment ${key} back to the ${recordedBytes ?? 0} bytes the catalogue records: ${(err as Error).message}; restart to recover`, {
         cause: err,
         context: { key },
       });
@@ -200,7 +200,7 @@ export class SegmentFiles {
         }
         cut.push({ key, fromBytes: size, toBytes: keep });
       } else if (size < keep) {
-        throw new ZadsError('INTERNAL', `segment ${key} has ${size} bytes but the catalogue records ${keep}: bytes were lost after they were made durable`, {
+        throw new ZadsError('DATA_MISMATCH', `segment ${key} has ${size} bytes but the catalogue records ${keep}: bytes were lost after they were made durable`, {
           context: { key },
         });
       }

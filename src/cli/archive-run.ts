@@ -33,7 +33,7 @@ export function registerArchiveRun(archive: Command): void {
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (opts: RunOptions) => {
       const config = commandConfig(opts.config);
-      const logger = createLogger(config.log.level);
+      const logger = createLogger(config.log);
       let topics: RegExp;
       try {
         topics = new RegExp(opts.topics);

@@ -77,7 +77,8 @@ export function registerDemo(program: Command): void {
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (o: DemoOptions) => {
       const config = commandConfig(o.config);
-      const logger = createLogger(process.env.ZADS_LOG_LEVEL ?? 'error');
+      // The demo's own lines are its output: its log says only errors unless ZADS_LOG_LEVEL asks for more.
+      const logger = createLogger({ ...config.log, level: process.env.ZADS_LOG_LEVEL === undefined ? 'error' : config.log.level });
       const count = Number(o.alerts);
       if (!Number.isInteger(count) || count <= 0) throw new ZadsError('CONFIG_INVALID', `--alerts must be a positive whole number, not ${o.alerts}`);
       const night = o.night ?? todayUtc();

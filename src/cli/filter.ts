@@ -90,7 +90,7 @@ export function registerFilter(program: Command): void {
       }
       if (opts.isolation !== 'worker' && opts.isolation !== 'none') throw invalid(`--isolation is "worker" or "none", not ${JSON.stringify(opts.isolation)}`);
       const config = commandConfig(opts.config);
-      const logger = createLogger(config.log.level);
+      const logger = createLogger(config.log);
       const metrics = createMetricsRegistry({ defaultMetrics: !batch });
       // A module that does not load, or is not a filter, is reported here, before anything starts.
       const judge = await createJudge(opts.filter, {

@@ -32,7 +32,7 @@ export function registerMirror(program: Command): void {
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (opts: MirrorCliOptions) => {
       const config = commandConfig(opts.config);
-      const logger = createLogger(config.log.level);
+      const logger = createLogger(config.log);
       let topics: RegExp;
       try {
         topics = new RegExp(opts.topics ?? '');

@@ -127,7 +127,7 @@ export function registerProduce(program: Command): void {
           const base = clusterFrom(config, opts.brokers, 'ipac');
           const cluster = opts.connectTimeoutMs === undefined ? base : { ...base, connectionTimeoutMs: wholeNumber('--connect-timeout-ms', opts.connectTimeoutMs, 1) };
           // The client logs every reconnect; the command reports failures itself unless debugging.
-          const logger = config.log.level === 'debug' || config.log.level === 'trace' ? createLogger(config.log.level) : undefined;
+          const logger = config.log.level === 'debug' || config.log.level === 'trace' ? createLogger(config.log) : undefined;
           try {
             result = await publishNight({
               cluster,

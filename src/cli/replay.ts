@@ -103,7 +103,7 @@ export function registerReplay(program: Command): void {
       const config = commandConfig(o.config);
       if (!/^\d{8}$/.test(o.night)) throw new ZadsError('CONFIG_INVALID', `--night must be YYYYMMDD, not ${JSON.stringify(o.night)}`, { context: { key: 'night' } });
       const programid = Number(o.program);
-      const logger = createLogger(config.log.level);
+      const logger = createLogger(config.log);
       // The target policy decides before the archive is opened or any Kafka client exists (exit 2 when refused).
       const caller = `zads replay --allow-any-topic (user ${process.env.USER ?? process.env.LOGNAME ?? 'unknown'})`;
       const target = ReplayTargetPolicy.fromConfig(config, logger).resolve({ night: o.night, programid, topic: o.topic, caller, override: o.allowAnyTopic === true });

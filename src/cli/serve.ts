@@ -32,7 +32,7 @@ export function registerServe(program: Command): void {
     .option('--config <file>', 'JSON config file (default $ZADS_CONFIG)')
     .action(async (o: ServeOptions) => {
       const config = commandConfig(o.config);
-      const logger = createLogger(config.log.level);
+      const logger = createLogger(config.log);
       const metrics = createMetricsRegistry({ defaultMetrics: true });
       const archive = await openArchive({ dataDir: o.data ?? config.dataDir, s3: config.s3 });
       const replays = new ReplayRegistry({

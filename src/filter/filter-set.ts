@@ -120,7 +120,7 @@ export class FilterSet {
       }),
     );
     clearTimeout(timer);
-    if (late) controller?.abort(new ZadsError('INTERNAL', `filter call timed out after ${this.timeoutMs} ms`));
+    if (late) controller?.abort(new ZadsError('TIMEOUT', `filter call timed out after ${this.timeoutMs} ms`));
     return result;
   }
 

@@ -25,4 +25,4 @@ export type { BatchItem, BatchReadError, BatchReport, BatchSink, RunBatchOptions
 export { archivedNight } from './batch/archived.ts';
 export { ListSink, TarballSink } from './batch/sinks.ts';
 export { TarballWriter } from './batch/tarball-writer.ts';
-export type { WrittenTarball } from './batch/tarball-writer.ts';
+export type { FilteredTarball } from './batch/tarball-writer.ts';

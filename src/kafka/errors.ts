@@ -3,7 +3,6 @@ import type * as CKJS from '@confluentinc/kafka-javascript';
 import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
-import { kafkaAuthorizationError } from './errors-authz.ts';
 
 /*
  * The one place that reads librdkafka's errors. The client reports each failure with a numeric `code`
@@ -20,7 +19,6 @@ const FENCED = new Set([E.ERR__FENCED, E.ERR_PRODUCER_FENCED, E.ERR_INVALID_PROD
 const TIMEOUT = new Set([E.ERR__TIMED_OUT, E.ERR__TIMED_OUT_QUEUE, E.ERR_REQUEST_TIMED_OUT]);
 const UNREACHABLE = new Set([E.ERR__TRANSPORT, E.ERR__ALL_BROKERS_DOWN, E.ERR__RESOLVE, E.ERR_BROKER_NOT_AVAILABLE, E.ERR_NETWORK_EXCEPTION]);
 const TOPIC_MISSING = new Set([E.ERR_UNKNOWN_TOPIC_OR_PART, E.ERR__UNKNOWN_TOPIC, E.ERR__UNKNOWN_PARTITION, E.ERR_UNKNOWN_TOPIC_ID]);
-const AUTHZ = new Set([E.ERR_TOPIC_AUTHORIZATION_FAILED, E.ERR_GROUP_AUTHORIZATION_FAILED, E.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, E.ERR_CLUSTER_AUTHORIZATION_FAILED]);
 const AUTHN = new Set([E.ERR__AUTHENTICATION, E.ERR_SASL_AUTHENTICATION_FAILED]);
 
 /** The last refused SASL login per cluster (brokers + user), as librdkafka logged it. */
@@ -70,6 +68,88 @@ export function isTransactionRetriable(err: unknown): boolean {
   return e?.abortable === true || e?.retriable === true || TIMEOUT.has(rdCode(err) ?? 0) || UNREACHABLE.has(rdCode(err) ?? 0) || rdCode(err) === E.ERR_CONCURRENT_TRANSACTIONS;
 }
 
+/*
+ * Kafka's ACL refusals, from either client: kafkajs (KafkaJSProtocolError, `type` "TOPIC_AUTHORIZATION_FAILED",
+ * `code` 29, often wrapped in NonRetriable / NumberOfRetriesExceeded / AggregateError or in our own
+ * ZadsError) and @confluentinc/kafka-javascript (KafkaJSError with librdkafka's `code` 29 and `type`
+ * "ERR_TOPIC_AUTHORIZATION_FAILED", message "Broker: Topic authorization failed").
+ */
+
+/** Kafka protocol error codes of ACL refusals (librdkafka uses the same numbers), and what was refused. */
+const AUTHZ_CODES: Readonly<Record<number, string>> = {
+  29: 'topic',
+  30: 'consumer group',
+  31: 'cluster',
+  53: 'transactional id',
+};
+
+const AUTHZ_TYPES: Readonly<Record<string, string>> = {
+  TOPIC_AUTHORIZATION_FAILED: 'topic',
+  GROUP_AUTHORIZATION_FAILED: 'consumer group',
+  CLUSTER_AUTHORIZATION_FAILED: 'cluster',
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'transactional id',
+};
+
+const AUTHZ_MESSAGE = /\b(Topic|Group|Cluster|Transactional ?Id) authorization failed/i;
+
+interface Found {
+  what: string;
+  message: string;
+}
+
+function refusal(e: unknown): Found | undefined {
+  if (e === null || typeof e !== 'object') return undefined;
+  const { type, code, name, message } = e as { type?: unknown; code?: unknown; name?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  if (typeof type === 'string') {
+    const what = AUTHZ_TYPES[type.replace(/^ERR_/, '')];
+    if (what) return { what, message: text };
+  }
+  const fromClient = typeof name === 'string' && (name.startsWith('KafkaJS') || name === 'LibrdKafkaError');
+  if (typeof code === 'number' && AUTHZ_CODES[code] && (fromClient || AUTHZ_MESSAGE.test(text))) return { what: AUTHZ_CODES[code]!, message: text };
+  const m = AUTHZ_MESSAGE.exec(text);
+  if (m) return { what: m[1]!.toLowerCase().replace('transactionalid', 'transactional id'), message: text };
+  return undefined;
+}
+
+/** The error and everything it wraps (cause, originalError, errors of an aggregate), breadth first, bounded. */
+function wrapped(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && out.length < 32) {
+    const e = queue.shift();
+    if (e === null || typeof e !== 'object' || out.includes(e)) continue;
+    out.push(e);
+    const { cause, originalError, errors } = e as { cause?: unknown; originalError?: unknown; errors?: unknown };
+    queue.push(cause, originalError);
+    if (Array.isArray(errors)) queue.push(...errors);
+  }
+  return out;
+}
+
+/** Whether an error (or one it wraps) is a Kafka ACL refusal. */
+export function isKafkaAuthorizationError(err: unknown): boolean {
+  return wrapped(err).some((e) => refusal(e) !== undefined);
+}
+
+/**
+ * A Kafka ACL refusal as KAFKA_NOT_AUTHORIZED, saying what was refused, to whom and what to check;
+ * undefined for any other error (the caller goes on as before).
+ */
+export function kafkaAuthorizationError(err: unknown, context: { topic?: string; user?: string; brokers?: readonly string[] } = {}): ZadsError | undefined {
+  if (err instanceof ZadsError && err.code === 'KAFKA_NOT_AUTHORIZED') return err;
+  const found = wrapped(err).map(refusal).find((f) => f !== undefined);
+  if (!found) return undefined;
+  const principal = context.user === undefined ? 'our Kafka principal' : `Kafka principal User:${context.user}`;
+  const on = found.what === 'topic' && context.topic !== undefined ? ` topic ${context.topic}` : ` ${found.what}`;
+  return new ZadsError(
+    'KAFKA_NOT_AUTHORIZED',
+    `Kafka refused ${principal} on${on}${context.brokers ? ` at ${context.brokers.join(',')}` : ''}: ${found.message || `${found.what} authorization failed`}. ` +
+      'The brokers\' ACLs do not allow it: check the ACLs of this user (kafka-acls --list --principal …), or the target if it is one this user must not write.',
+    { cause: err, context: { topic: context.topic, user: context.user, refused: found.what } },
+  );
+}
+
 export interface KafkaErrorContext {
   cluster?: ClusterConfig;
   /** What we were doing, e.g. "connect", "commit the transaction", "create topic x". */
@@ -82,7 +162,8 @@ export interface KafkaErrorContext {
 
 /**
  * A client error as a ZadsError that says what happened: fenced (fatal), timeout, broker unreachable
- * (retriable), topic missing, authentication or authorization refused (fatal, with what to check).
+ * (retriable), topic missing, authentication or authorization refused (fatal, with what to check),
+ * else KAFKA_FAILED with the client's reason.
  * A ZadsError passes through unchanged.
  */
 export function kafkaError(err: unknown, ctx: KafkaErrorContext): ZadsError {
@@ -116,7 +197,7 @@ export function kafkaError(err: unknown, ctx: KafkaErrorContext): ZadsError {
     const named = failed && Date.now() - failed.atMs < 60_000 ? E[`ERR_${failed.name}`] : undefined;
     if (named !== undefined && named !== code) return kafkaError(Object.assign(new Error(failed!.reason), { code: named, cause: err }), ctx);
   }
-  if (code !== undefined && AUTHZ.has(code)) {
+  if (code !== undefined && AUTHZ_CODES[code] !== undefined) {
     const refused = kafkaAuthorizationError(err, { ...(ctx.topic ? { topic: ctx.topic } : {}), user: ctx.cluster?.sasl?.username, brokers: ctx.cluster?.brokers });
     if (refused) return refused;
   }
@@ -128,5 +209,5 @@ export function kafkaError(err: unknown, ctx: KafkaErrorContext): ZadsError {
   if (code !== undefined && UNREACHABLE.has(code)) return make('SERVICE_UNAVAILABLE', `cannot reach Kafka${at} to ${ctx.doing} (${reason}); is the broker running?`);
   if (ctx.doing === 'connect') return make('SERVICE_UNAVAILABLE', `cannot connect to Kafka${at} (${reason}); is the broker running and the address right?`);
   const retriable = (err as RdError)?.retriable === true || (err as RdError)?.abortable === true;
-  return make(retriable ? 'SERVICE_UNAVAILABLE' : 'INTERNAL', `Kafka failed to ${ctx.doing}${where}: ${reason}`, retriable);
+  return make(retriable ? 'SERVICE_UNAVAILABLE' : 'KAFKA_FAILED', `Kafka failed to ${ctx.doing}${where}: ${reason}`, retriable);
 }

@@ -38,7 +38,7 @@ export class TopicWatch {
     this.#timer = setInterval(() => {
       this.#chain = this.#chain
         .then(() => this.check())
-        .catch((err: unknown) => this.#o.logger?.warn({ err: (err as Error).message }, 'listing topics failed; will retry'));
+        .catch((err: unknown) => this.#o.logger?.warn({ err }, 'listing topics failed; will retry'));
     }, this.#o.intervalMs);
   }
 

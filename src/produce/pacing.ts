@@ -3,20 +3,20 @@
  * n / rate seconds after the start); or like the telescope, each exposure's burst at once, the bursts
  * as far apart as their jd says (divided by `speed`).
  */
-export type Pacing = { mode: 'asap' } | { mode: 'rate'; alertsPerSec: number } | { mode: 'exposures'; speed: number };
+export type PublishPacing = { mode: 'asap' } | { mode: 'rate'; alertsPerSec: number } | { mode: 'exposures'; speed: number };
 
 /** How far a rate-paced sender may fall behind its schedule and still catch up, in ms. */
 const MAX_CATCH_UP_MS = 1000;
 
-export class Pacer {
-  readonly #pacing: Pacing;
+export class PublishPacer {
+  readonly #pacing: PublishPacing;
   readonly #now: () => number;
   #startMs: number | undefined;
   #firstJd: number | undefined;
   #lastJd: number | undefined;
   #sent = 0;
 
-  constructor(pacing: Pacing, now: () => number = () => performance.now()) {
+  constructor(pacing: PublishPacing, now: () => number = () => performance.now()) {
     this.#pacing = pacing;
     this.#now = now;
   }

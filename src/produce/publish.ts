@@ -3,10 +3,10 @@ import type { ClusterConfig } from '../config/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
 import { createKafka, ensureTopic, kafkaError } from '../kafka/index.ts';
 import type { Producer } from '../kafka/index.ts';
-import { LatencyReservoir } from './latency.ts';
-import type { LatencySummary } from './latency.ts';
-import { Pacer } from './pacing.ts';
-import type { Pacing } from './pacing.ts';
+import { LatencyHistogram } from '../latency.ts';
+import type { LatencySummary } from '../latency.ts';
+import { PublishPacer } from './pacing.ts';
+import type { PublishPacing } from './pacing.ts';
 import { isSkipped } from './sources.ts';
 import type { OutgoingMessage } from './sources.ts';
 import { resolvePublishOptions } from './publish-options.ts';
@@ -44,7 +44,7 @@ export interface PublishReport extends PublishProgress {
   aborted: boolean;
 }
 
-function pacingOf(options: ResolvedPublishOptions): Pacing {
+function pacingOf(options: ResolvedPublishOptions): PublishPacing {
   if (options.pacing === 'exposures') return { mode: 'exposures', speed: options.speed };
   if (options.rateAlertsPerSec !== undefined) return { mode: 'rate', alertsPerSec: options.rateAlertsPerSec };
   return { mode: 'asap' };
@@ -96,8 +96,8 @@ export async function publishNight(publishOptions: PublishOptions): Promise<Publ
   }
   logger?.info({ partitions }, 'publishing');
 
-  const latency = new LatencyReservoir();
-  const pacer = new Pacer(pacing);
+  const latency = new LatencyHistogram();
+  const pacer = new PublishPacer(pacing);
   const started = performance.now();
   const progress: PublishProgress = { alerts: 0, bytes: 0, skipped: 0, seconds: 0 };
   let lastProgressMs = 0;

@@ -47,6 +47,6 @@ export async function readCheckpoint(admin: Admin, reader: Consumer, replayId: s
   try {
     return JSON.parse(p0.metadata) as Checkpoint;
   } catch (cause) {
-    throw new ZadsError('INTERNAL', `replay ${replayId}: the checkpoint in group ${checkpointGroup(replayId)} is not readable`, { cause });
+    throw new ZadsError('DATA_MISMATCH', `replay ${replayId}: the checkpoint in group ${checkpointGroup(replayId)} is not readable`, { cause });
   }
 }

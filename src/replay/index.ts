@@ -1,5 +1,6 @@
 export { Replay } from './replay.ts';
-export type { ReplayReport, LatencySummary } from './measure.ts';
+export type { ReplayReport } from './measure.ts';
+export type { LatencySummary } from '../latency.ts';
 export { REPLAY_DEFAULTS, defaultReplayTopic } from './options.ts';
 export type { Pacing, ReplayOptions, ReplaySelection } from './options.ts';
 export { Pacer } from './pacer.ts';

@@ -1,20 +1,6 @@
 import type { ReplayFilterReport } from './filtered-source.ts';
-import * as hdr from 'hdr-histogram-js';
-
-export interface LatencySummary {
-  p50: number;
-  p99: number;
-  max: number;
-  count: number;
-}
-
-function summary(h: hdr.Histogram): LatencySummary {
-  return { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue, count: h.totalCount };
-}
-
-function histogram(): hdr.Histogram {
-  return hdr.build({ bitBucketSize: 64, autoResize: true, numberOfSignificantValueDigits: 3 });
-}
+import { LatencyHistogram } from '../latency.ts';
+import type { LatencySummary } from '../latency.ts';
 
 /** A replay's measurements: what was asked and what was achieved. */
 export interface ReplayReport {
@@ -43,8 +29,8 @@ export interface ReplayReport {
 
 /** Collects a replay's numbers as it runs. */
 export class ReplayMeasure {
-  readonly #pacing = histogram();
-  readonly #publish = histogram();
+  readonly #pacing = new LatencyHistogram();
+  readonly #publish = new LatencyHistogram();
   /** When sending began (set by start(); the construction time until then). */
   startedMs = Date.now();
   sent = 0;
@@ -60,8 +46,8 @@ export class ReplayMeasure {
 
   /** One message went out `lateMs` after its due time and was committed `publishMs` after it. */
   record(lateMs: number, publishMs: number, bytes: number, live: boolean): void {
-    this.#pacing.recordValue(Math.max(0, Math.round(lateMs)));
-    this.#publish.recordValue(Math.max(0, Math.round(publishMs)));
+    this.#pacing.record(lateMs);
+    this.#publish.record(publishMs);
     this.sent++;
     this.bytes += bytes;
     if (live) this.fromLive++;
@@ -82,8 +68,8 @@ export class ReplayMeasure {
       seconds,
       requestedRate: base.requestedRate,
       achievedRate: seconds > 0 ? this.sent / seconds : 0,
-      pacingErrorMs: summary(this.#pacing),
-      publishLatencyMs: summary(this.#publish),
+      pacingErrorMs: this.#pacing.summary(),
+      publishLatencyMs: this.#publish.summary(),
       transactions: this.transactions,
       ...(base.error ? { error: base.error } : {}),
     };

@@ -1,8 +1,8 @@
 import { decodePayload } from '../alert/index.ts';
 import { openNightReader } from '../archive/index.ts';
 import { ZadsError, toZadsError } from '../errors.ts';
-import { kafkaAuthorizationError } from '../kafka/errors-authz.ts';
-import { Backoff, ConsumeLoop, TransactionalProducer, createKafka, ensureTopic, kafkaError, nightTopicName } from '../kafka/index.ts';
+import { retry } from '../retry.ts';
+import { ConsumeLoop, TransactionalProducer, createKafka, ensureTopic, kafkaAuthorizationError, kafkaError, nightTopicName } from '../kafka/index.ts';
 import type { Admin, Consumer, InputBatch, KafkaClient } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
 import { counter, createMetricsRegistry } from '../metrics.ts';
@@ -155,7 +155,7 @@ export class Replay {
       this.#state = 'failed';
       this.#error = e.message;
       this.#errorCode = e.code;
-      this.#log?.error({ err: e.message }, 'replay failed');
+      this.#log?.error({ err: e }, 'replay failed');
     } finally {
       for (const step of [() => this.#live?.close(), () => this.#producer.close(), () => this.#checkpointConsumer.disconnect(), () => this.#admin.disconnect()]) {
         await Promise.resolve()
@@ -344,23 +344,20 @@ export class Replay {
     const cp: Checkpoint = { ...this.#cp, sent: this.#cp.sent + batch.length, cursor: update.cursor === undefined ? this.#cp.cursor : update.cursor };
     if (this.#reachedMaxWith(cp)) cp.phase = 'done';
     const sentAt = Date.now();
-    const backoff = new Backoff({ initialMs: 100, maxMs: 5_000 });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#producer.commit([{ topic: this.topic, messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) }], {
+    await retry(
+      () =>
+        this.#producer.commit([{ topic: this.topic, messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) }], {
           consumer: this.#checkpointConsumer,
           topics: checkpointOffsets(this.topic, cp),
-        });
-        break;
-      } catch (err) {
-        const error = toZadsError(err);
-        if (!error.retriable || attempt >= 8) throw error;
-        const saved = await readCheckpoint(this.#admin, this.#checkpointConsumer, this.id, this.topic).catch(() => undefined);
-        if (saved && saved.sent === cp.sent) break;
-        this.#log?.warn({ attempt, code: error.code, err: error.message }, 'replay transaction failed: trying it again');
-        await backoff.wait();
-      }
-    }
+        }),
+      {
+        initialMs: 100,
+        maxMs: 5_000,
+        maxAttempts: 8,
+        landed: async () => (await readCheckpoint(this.#admin, this.#checkpointConsumer, this.id, this.topic).catch(() => undefined))?.sent === cp.sent,
+        onRetry: (error, attempt) => this.#log?.warn({ attempt, err: error }, 'replay transaction failed: trying it again'),
+      },
+    );
     const committed = Date.now();
     this.#cp = cp;
     this.#measure.transactions++;

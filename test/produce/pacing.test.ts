@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyReservoir, Pacer } from '../../src/produce/index.ts';
+import { PublishPacer } from '../../src/produce/index.ts';
 
-describe('Pacer', () => {
+describe('PublishPacer', () => {
   it('sends as fast as possible by default', () => {
-    const pacer = new Pacer({ mode: 'asap' }, () => 0);
+    const pacer = new PublishPacer({ mode: 'asap' }, () => 0);
     for (let i = 0; i < 10; i++) expect(pacer.next(undefined)).toBe(0);
   });
 
   it('spaces alerts evenly at a rate', () => {
     let now = 1000;
-    const pacer = new Pacer({ mode: 'rate', alertsPerSec: 100 }, () => now);
+    const pacer = new PublishPacer({ mode: 'rate', alertsPerSec: 100 }, () => now);
     expect(pacer.next(undefined)).toBe(0);
     expect(pacer.next(undefined)).toBeCloseTo(10);
     now += 10;
@@ -24,7 +24,7 @@ describe('Pacer', () => {
 
   it('sends each exposure burst at once, bursts spaced by their jd over the speed', () => {
     let now = 0;
-    const pacer = new Pacer({ mode: 'exposures', speed: 40 }, () => now);
+    const pacer = new PublishPacer({ mode: 'exposures', speed: 40 }, () => now);
     const jd0 = 2460310.625;
     const jd1 = jd0 + 40 / 86_400;
     expect(pacer.startsBurst(jd0)).toBe(false);
@@ -36,25 +36,5 @@ describe('Pacer', () => {
     expect(pacer.next(jd1)).toBeCloseTo(800); // 40 s of sky at speed 40 is 1 s after the first burst
     now = 1000;
     expect(pacer.next(jd1)).toBe(0);
-  });
-});
-
-describe('LatencyReservoir', () => {
-  it('gives exact percentiles while the reservoir is not full', () => {
-    const r = new LatencyReservoir(1000);
-    for (let i = 1; i <= 100; i++) r.record(i);
-    expect(r.summary()).toEqual({ p50: 50, p99: 99, max: 100 });
-    expect(new LatencyReservoir().summary()).toEqual({ p50: 0, p99: 0, max: 0 });
-  });
-
-  it('stays bounded and close on long runs, with the exact maximum', () => {
-    const r = new LatencyReservoir(2000);
-    for (let i = 0; i < 200_000; i++) r.record(i % 1000);
-    r.record(5000);
-    const s = r.summary();
-    expect(s.max).toBe(5000);
-    expect(Math.abs(s.p50 - 500)).toBeLessThan(40);
-    expect(Math.abs(s.p99 - 990)).toBeLessThan(15);
-    expect(r.count).toBe(200_001);
   });
 });

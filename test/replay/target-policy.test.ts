@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { isZadsError } from '../../src/errors.ts';
 import { ZadsError } from '../../src/errors.ts';
-import { isKafkaAuthorizationError, kafkaAuthorizationError } from '../../src/kafka/errors-authz.ts';
+import { isKafkaAuthorizationError, kafkaAuthorizationError } from '../../src/kafka/errors.ts';
 import { NIGHT_TOPIC_PATTERN } from '../../src/kafka/index.ts';
 import { Replay, ReplayTargetPolicy, checkReplayTarget, protectedTopicRule } from '../../src/replay/index.ts';
 import type { TargetRequest } from '../../src/replay/index.ts';

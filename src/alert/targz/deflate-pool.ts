@@ -61,7 +61,7 @@ export class DeflatePool {
 
   /** The raw deflate bytes of the block. */
   deflate(job: DeflateJob): Promise<Buffer> {
-    if (this.#closed) return Promise.reject(new ZadsError('INTERNAL', 'the deflate pool is closed'));
+    if (this.#closed) return Promise.reject(new ZadsError('CLOSED', 'the deflate pool is closed'));
     return new Promise((resolve, reject) => {
       this.#queue.push({ job, resolve, reject });
       this.#dispatch();
@@ -72,7 +72,7 @@ export class DeflatePool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const err = new ZadsError('INTERNAL', 'the deflate pool was closed');
+    const err = new ZadsError('CLOSED', 'the deflate pool was closed');
     for (const q of this.#queue.splice(0)) q.reject(err);
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
@@ -118,7 +118,7 @@ export class DeflatePool {
       this.#pending.delete(msg.id);
       this.#idle(worker);
       if (msg.output) p.resolve(Buffer.from(msg.output));
-      else p.reject(new ZadsError('INTERNAL', `deflate failed: ${msg.error ?? 'no output'}`));
+      else p.reject(new ZadsError('WORKER_FAILED', `deflate failed: ${msg.error ?? 'no output'}`));
       this.#dispatch();
     });
     const fail = (err: Error): void => {
@@ -127,7 +127,7 @@ export class DeflatePool {
       for (const [id, p] of this.#pending) {
         if (p.worker !== worker) continue;
         this.#pending.delete(id);
-        p.reject(new ZadsError('INTERNAL', `a deflate worker stopped: ${err.message}`, { cause: err }));
+        p.reject(new ZadsError('WORKER_FAILED', `a deflate worker stopped: ${err.message}`, { cause: err }));
       }
       if (!this.#closed) this.#dispatch();
     };

@@ -156,7 +156,7 @@ export class ParallelGzip {
   }
 
   #checkOpen(): void {
-    if (this.#state !== 'open') throw new ZadsError('INTERNAL', `the gzip stream is ${this.#state === 'ended' ? 'ended' : 'aborted'}`);
+    if (this.#state !== 'open') throw new ZadsError('CLOSED', `the gzip stream is ${this.#state === 'ended' ? 'ended' : 'aborted'}`);
   }
 
   async #dispatch(last: boolean): Promise<void> {
@@ -177,7 +177,7 @@ export class ParallelGzip {
 
   async #writeOldest(): Promise<void> {
     const out = await this.#inFlight.shift()!;
-    if (this.#state === 'failed') throw new ZadsError('INTERNAL', 'the gzip stream is aborted');
+    if (this.#state === 'failed') throw new ZadsError('CLOSED', 'the gzip stream is aborted');
     await this.#emit(out);
   }
 

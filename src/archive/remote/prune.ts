@@ -62,7 +62,7 @@ async function hollowOut(path: string, sizeBytes: number): Promise<void> {
   try {
     const { size } = await handle.stat();
     if (size !== sizeBytes) {
-      throw new ZadsError('INTERNAL', `segment ${path} has ${size} bytes, the catalogue ${sizeBytes}: not pruned while it changes`, { context: { file: path } });
+      throw new ZadsError('DATA_MISMATCH', `segment ${path} has ${size} bytes, the catalogue ${sizeBytes}: not pruned while it changes`, { context: { file: path } });
     }
     await handle.truncate(0);
     await handle.truncate(sizeBytes);

@@ -41,7 +41,7 @@ export async function putChecked(remote: S3Store, key: string, source: Readable,
   const info = await remote.put(key, tap);
   const sent = tap.result();
   if (options.expectSizeBytes !== undefined && sent.sizeBytes !== options.expectSizeBytes) {
-    throw new ZadsError('INTERNAL', `${key}: ${sent.sizeBytes} bytes were read for upload where ${options.expectSizeBytes} were expected (did the file change?)`, {
+    throw new ZadsError('DATA_MISMATCH', `${key}: ${sent.sizeBytes} bytes were read for upload where ${options.expectSizeBytes} were expected (did the file change?)`, {
       context: { key },
     });
   }

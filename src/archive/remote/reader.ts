@@ -160,7 +160,7 @@ export async function openNightReader(archive: Archive, options: OpenNightReader
       return info.store === 'local' ? archive.local.get(info.key, range) : remote!.get(info.key, range);
     },
     async alertBytes(at: AlertBytesLocation): Promise<Buffer> {
-      if (closed) throw new ZadsError('INTERNAL', 'the night reader is closed');
+      if (closed) throw new ZadsError('CLOSED', 'the night reader is closed');
       const end = at.byteOffset + at.byteLength;
       if (at.byteLength === 0) return Buffer.alloc(0);
       if (!pruned) {
@@ -203,5 +203,5 @@ function rangeError(at: AlertBytesLocation, sizeBytes: number): ZadsError {
 }
 
 function segmentError(err: unknown, key: string): ZadsError {
-  return new ZadsError('INTERNAL', `cannot open segment ${key}: ${(err as Error).message}`, { cause: err, context: { key } });
+  return new ZadsError('STORAGE_IO', `cannot open segment ${key}: ${(err as Error).message}`, { cause: err, context: { key } });
 }

@@ -57,8 +57,8 @@ export async function syncRemote(archive: Archive, options: SyncRemoteOptions = 
     } catch (err) {
       const error = toZadsError(err, { night, programid });
       const line = `upload of night ${night} programid ${programid} failed (${error.code}): ${error.message}; its local copy is kept (not pruned) and the upload tried again later`;
-      if (error.retriable) options.logger?.warn({ night, programid, err: error.toJSON() }, line);
-      else options.logger?.error({ night, programid, err: error.toJSON() }, line);
+      if (error.retriable) options.logger?.warn({ night, programid, err: error }, line);
+      else options.logger?.error({ night, programid, err: error }, line);
       result.failed.push({ night, programid, error });
     }
   }
@@ -67,7 +67,7 @@ export async function syncRemote(archive: Archive, options: SyncRemoteOptions = 
       result.pruned = await pruneLocal(archive, { keepLocalNights: options.keepLocalNights, logger: options.logger });
     } catch (err) {
       result.pruneFailed = toZadsError(err);
-      options.logger?.error({ err: result.pruneFailed.toJSON() }, `retention failed (${result.pruneFailed.code}): ${result.pruneFailed.message}; nothing pruned`);
+      options.logger?.error({ err: result.pruneFailed }, `retention failed (${result.pruneFailed.code}): ${result.pruneFailed.message}; nothing pruned`);
     }
   }
   return result;

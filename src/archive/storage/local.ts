@@ -13,7 +13,7 @@ function storageError(err: unknown, action: string, key: string): ZadsError {
     return new ZadsError('STORAGE_FULL', `no space left to ${action} ${key}`, { cause: err, context: { key } });
   }
   if (code === 'ENOENT') return new ZadsError('STORAGE_NOT_FOUND', `no object ${key}`, { cause: err, context: { key } });
-  return new ZadsError('INTERNAL', `cannot ${action} ${key}: ${(err as Error).message}`, { cause: err, context: { key } });
+  return new ZadsError('STORAGE_IO', `cannot ${action} ${key}: ${(err as Error).message}`, { cause: err, context: { key } });
 }
 
 /**

@@ -38,7 +38,7 @@ function s3Error(err: unknown, action: string, key: string, where: string): Zads
   if (isNotFound(err)) return new ZadsError('STORAGE_NOT_FOUND', `no object ${key} in ${where}`, { cause: err, context: { key } });
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode ?? 0;
-    return new ZadsError(status >= 500 ? 'SERVICE_UNAVAILABLE' : 'INTERNAL', `S3 refused to ${action} ${key} in ${where}: ${err.name} ${err.message}`, {
+    return new ZadsError(status >= 500 ? 'SERVICE_UNAVAILABLE' : 'STORAGE_IO', `S3 refused to ${action} ${key} in ${where}: ${err.name} ${err.message}`, {
       cause: err,
       context: { key, httpStatus: status },
     });

@@ -1,7 +1,7 @@
 import type { AlertRef } from '../judge.ts';
 import type { BatchItem, BatchSink } from './batch.ts';
 import { TarballWriter } from './tarball-writer.ts';
-import type { WrittenTarball } from './tarball-writer.ts';
+import type { FilteredTarball } from './tarball-writer.ts';
 import { memberTime } from '../../alert/index.ts';
 
 
@@ -23,8 +23,8 @@ export class TarballSink implements BatchSink {
     await this.#writers[index]!.add(`${first.candid}.avro`, item.bytes, memberTime(first));
   }
 
-  async finish(): Promise<WrittenTarball[]> {
-    const written: WrittenTarball[] = [];
+  async finish(): Promise<FilteredTarball[]> {
+    const written: FilteredTarball[] = [];
     for (const w of this.#writers) written.push(await w.finish());
     return written;
   }

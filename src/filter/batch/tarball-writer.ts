@@ -2,7 +2,7 @@ import { rename, rm } from 'node:fs/promises';
 import { FileSink, TarGzWriter } from '../../alert/index.ts';
 
 /** What a finished tarball holds. */
-export interface WrittenTarball {
+export interface FilteredTarball {
   path: string;
   members: number;
   /** Sum of the members' sizes, in bytes. */
@@ -54,7 +54,7 @@ export class TarballWriter {
   }
 
   /** Ends the tarball, makes it durable and moves it to `path`. */
-  async finish(): Promise<WrittenTarball> {
+  async finish(): Promise<FilteredTarball> {
     const writer = await this.#open();
     const summary = await writer.finish();
     await (await this.#sink).finish();

@@ -57,10 +57,10 @@ function boot(init: WorkerInit): Promise<Booted> {
       worker.removeAllListeners('error').removeAllListeners('exit');
       if (msg.type === 'ready') resolve({ worker, filters: msg.filters });
       else if (msg.type === 'failed') fail(new ZadsError(msg.error.code as ErrorCode, msg.error.message));
-      else fail(new ZadsError('INTERNAL', `filter worker said ${msg.type} before it was ready`));
+      else fail(new ZadsError('WORKER_FAILED', `filter worker said ${msg.type} before it was ready`));
     });
-    worker.once('error', (err) => fail(new ZadsError('INTERNAL', `filter worker failed to start: ${err.message}`, { cause: err })));
-    worker.once('exit', (code) => fail(new ZadsError('INTERNAL', `filter worker exited (code ${code}) before it was ready`)));
+    worker.once('error', (err) => fail(new ZadsError('WORKER_FAILED', `filter worker failed to start: ${err.message}`, { cause: err })));
+    worker.once('exit', (code) => fail(new ZadsError('WORKER_FAILED', `filter worker exited (code ${code}) before it was ready`)));
   });
 }
 
@@ -127,7 +127,7 @@ export class IsolatedJudge implements Judge {
   }
 
   judge(bytes: Buffer, source: AlertSource, options: JudgeOptions = {}): Promise<ItemVerdict> {
-    if (this.#closing) return Promise.reject(new ZadsError('INTERNAL', 'the filter worker is closed'));
+    if (this.#closing) return Promise.reject(new ZadsError('CLOSED', 'the filter worker is closed'));
     return new Promise((resolve, reject) => {
       const id = this.#nextId;
       this.#nextId = this.#nextId >= 0x7fffffff ? 1 : this.#nextId + 1;
@@ -220,7 +220,7 @@ export class IsolatedJudge implements Judge {
   }
 
   #abandon(err: unknown): void {
-    const e = new ZadsError('INTERNAL', `cannot start a new filter worker: ${(err as Error).message}`, { cause: err });
+    const e = new ZadsError('WORKER_FAILED', `cannot start a new filter worker: ${(err as Error).message}`, { cause: err });
     for (const p of this.#pending.values()) p.reject(e);
     this.#pending.clear();
   }
@@ -232,7 +232,7 @@ export class IsolatedJudge implements Judge {
       const worker = await this.#worker.catch(() => undefined);
       worker?.removeAllListeners();
       await worker?.terminate();
-      const closed = new ZadsError('INTERNAL', 'the filter worker was closed with alerts in flight');
+      const closed = new ZadsError('CLOSED', 'the filter worker was closed with alerts in flight');
       for (const p of this.#pending.values()) p.reject(closed);
       this.#pending.clear();
     })();

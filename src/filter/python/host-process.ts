@@ -60,7 +60,8 @@ export class HostProcess {
 
   /**
    * Spawns a host and waits for it to load the filters. Rejects with CONFIG_INVALID naming the file
-   * and line when a module is not a filter, or INTERNAL when Python itself does not start.
+   * and line when a module is not a filter, TIMEOUT when the filters take longer than startTimeoutMs to
+   * load, or WORKER_FAILED when the host ends or says something else before it is ready.
    */
   static start(spec: HostSpec, filterCount: number): Promise<{ host: HostProcess; ready: Extract<HostFrame, { type: 'ready' }> }> {
     const args = [HOST_SCRIPT, '--timeout-ms', String(spec.timeoutMs), '--hang-ms', String(spec.hangMs), '--', ...spec.paths];
@@ -77,7 +78,7 @@ export class HostProcess {
         reject(err);
       };
       const timer = setTimeout(
-        () => fail(new ZadsError('INTERNAL', `the Python filter host (${spec.python}) did not load the filters within ${spec.startTimeoutMs} ms${host.#tailText()}`)),
+        () => fail(new ZadsError('TIMEOUT', `the Python filter host (${spec.python}) did not load the filters within ${spec.startTimeoutMs} ms${host.#tailText()}`)),
         spec.startTimeoutMs,
       );
       host.#events = {
@@ -90,12 +91,12 @@ export class HostProcess {
           } else if (frame.type === 'failed') {
             fail(new ZadsError('CONFIG_INVALID', `${frame.file}:${frame.line}: ${frame.message}`, { context: { file: frame.file } }));
           } else {
-            fail(new ZadsError('INTERNAL', `the Python filter host said ${frame.type} before it was ready`));
+            fail(new ZadsError('WORKER_FAILED', `the Python filter host said ${frame.type} before it was ready`));
           }
         },
         onExit: (_h, why) => {
           const hint = /No module named 'fastavro'/.test(host.#tail.join('\n')) ? ' — fastavro is missing: run "bash ops/python-env.sh" (it makes .venv)' : '';
-          fail(new ZadsError('INTERNAL', `the Python filter host (${spec.python}) ${why} before it was ready${hint}${host.#tailText()}`));
+          fail(new ZadsError('WORKER_FAILED', `the Python filter host (${spec.python}) ${why} before it was ready${hint}${host.#tailText()}`));
         },
         onOutput: () => undefined,
       };

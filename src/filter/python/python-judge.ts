@@ -149,7 +149,7 @@ export class PythonJudge implements Judge {
   }
 
   judge(bytes: Buffer, source: AlertSource, options: JudgeOptions = {}): Promise<ItemVerdict> {
-    if (this.#closing) return Promise.reject(new ZadsError('INTERNAL', 'the Python filter hosts are closed'));
+    if (this.#closing) return Promise.reject(new ZadsError('CLOSED', 'the Python filter hosts are closed'));
     if (this.#broken) return Promise.reject(this.#broken);
     return new Promise((resolve, reject) => {
       const id = this.#nextId;
@@ -320,7 +320,7 @@ export class PythonJudge implements Judge {
       this.#log?.error({ err }, 'cannot start a new Python filter host; going on with the others');
       return;
     }
-    this.#broken = new ZadsError('INTERNAL', `cannot start a new Python filter host: ${(err as Error).message}`, { cause: err });
+    this.#broken = new ZadsError('WORKER_FAILED', `cannot start a new Python filter host: ${(err as Error).message}`, { cause: err });
     for (const p of this.#pending.values()) p.reject(this.#broken);
     this.#pending.clear();
     this.#queue.length = 0;
@@ -334,7 +334,7 @@ export class PythonJudge implements Judge {
       for (const h of hosts) h.retired = true;
       await Promise.all(hosts.map((h) => h.stop(2000).catch(() => h.kill())));
       this.#hosts.clear();
-      const closed = new ZadsError('INTERNAL', 'the Python filter hosts were closed with alerts in flight');
+      const closed = new ZadsError('CLOSED', 'the Python filter hosts were closed with alerts in flight');
       for (const p of this.#pending.values()) p.reject(closed);
       this.#pending.clear();
       this.#queue.length = 0;

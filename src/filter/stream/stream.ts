@@ -198,7 +198,7 @@ export class FilterStream {
       this.#m.undecodable.inc({ topic });
       // Logged at the 1st, 2nd, 4th… so a stream of bad records does not flood the log.
       if ((++this.#undecodableLogged & (this.#undecodableLogged - 1)) === 0) {
-        this.#log?.warn({ err: toZadsError(err, source).describe(), undecodable: this.#stats.undecodable }, 'record does not decode: skipped (the archive quarantines it)');
+        this.#log?.warn({ err: toZadsError(err, source), undecodable: this.#stats.undecodable }, 'record does not decode: skipped (the archive quarantines it)');
       }
       return undefined;
     }
@@ -219,7 +219,7 @@ export class FilterStream {
         try {
           await step();
         } catch (err) {
-          this.#log?.warn({ err: (err as Error).message }, 'filter runner close step failed');
+          this.#log?.warn({ err }, 'filter runner close step failed');
         }
       }
     })();

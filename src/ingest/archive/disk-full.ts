@@ -1,6 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { isZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
+import { Backoff } from '../../retry.ts';
 import type { Counter, Gauge } from 'prom-client';
 
 /** The error numbers (and SQLite result codes) that mean "no space left", which freeing space cures. */
@@ -78,11 +79,13 @@ const SLICE_MS = 1000;
  */
 export class DiskFullGate {
   readonly #o: DiskFullGateOptions;
+  /** No jitter: one process waits alone for its disk, with nobody to fall in step with. */
+  readonly #backoff: Backoff;
   #state: DiskFullState | undefined;
-  #failures = 0;
 
   constructor(options: DiskFullGateOptions) {
     this.#o = options;
+    this.#backoff = new Backoff({ initialMs: options.retryMs, maxMs: options.retryMaxMs, jitter: 0 });
   }
 
   /** Set while the ingest is paused on a full disk. */
@@ -102,8 +105,7 @@ export class DiskFullGate {
         await undo();
         const full = noSpace(err, this.#o.dataDir, this.#o.cataloguePath);
         if (!full) throw err;
-        const delayMs = Math.min(this.#o.retryMs * 2 ** this.#failures, this.#o.retryMaxMs);
-        this.#failures++;
+        const delayMs = this.#backoff.next();
         this.#pause(full, delayMs);
         if (!(await this.#wait(delayMs, batch))) return;
         continue;
@@ -128,7 +130,7 @@ export class DiskFullGate {
   }
 
   #resume(): void {
-    this.#failures = 0;
+    this.#backoff.reset();
     const state = this.#state;
     if (!state) return;
     this.#state = undefined;

@@ -173,7 +173,7 @@ export class ArchiveIngest implements Sink {
         const qKey = quarantineKey(topic, partition, offset);
         await archive.local.put(qKey, value);
         quarantined.push({ topic, partition, kafkaOffset: offset, source: null, code: error.code, reason: error.message, key: qKey, byteLength: value.length });
-        this.#log?.warn({ topic, partition, offset: m.offset, code: error.code, reason: error.message }, 'message quarantined');
+        this.#log?.warn({ topic, partition, offset: m.offset, err: error }, 'message quarantined');
       }
     }
     const appended = good.length > 0 ? await archive.segments.append(segment, good.map((g) => g.bytes)) : undefined;
@@ -205,7 +205,7 @@ export class ArchiveIngest implements Sink {
 
   /** The group's offsets are for lag tools only (the catalogue is the truth): a failure here is logged, not fatal. */
   #commitForLagTools(consumer: Consumer, topic: string, partition: number, next: bigint): void {
-    consumer.commitOffsets([{ topic, partition, offset: next.toString() }]).catch((err: unknown) => this.#log?.debug({ err: (err as Error).message }, 'committing the group offset (for lag tools) failed'));
+    consumer.commitOffsets([{ topic, partition, offset: next.toString() }]).catch((err: unknown) => this.#log?.debug({ err }, 'committing the group offset (for lag tools) failed'));
   }
 
   /** After a failed batch: its segment back to what the catalogue records, so a retry appends where the rows will say. */
@@ -224,7 +224,7 @@ export class ArchiveIngest implements Sink {
   #fail(err: unknown): void {
     if (this.#failure) return;
     this.#failure = toZadsError(err);
-    this.#log?.error({ err: this.#failure.message, code: this.#failure.code }, 'archive ingest stopped on an error');
+    this.#log?.error({ err: this.#failure }, 'archive ingest stopped on an error');
     this.#onFailure?.(this.#failure);
   }
 

@@ -165,7 +165,7 @@ export class Mirror {
         try {
           await step();
         } catch (err) {
-          this.#log?.warn({ err: (err as Error).message }, 'mirror close step failed');
+          this.#log?.warn({ err }, 'mirror close step failed');
         }
       }
     })();

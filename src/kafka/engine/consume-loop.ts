@@ -1,10 +1,10 @@
 import { toZadsError } from '../../errors.ts';
 import type { ZadsError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
+import { Backoff } from '../../retry.ts';
 import type { Consumer, EachBatchPayload, KafkaClient, KafkaMessage, RdKafkaConfig } from '../client.ts';
 import { kafkaError } from '../errors.ts';
 import { TopicWatch } from '../topic-watch.ts';
-import { Backoff } from './backoff.ts';
 
 /** One partition's messages handed to the sink, in offset order. */
 export interface InputBatch {
@@ -147,7 +147,7 @@ export class ConsumeLoop {
   async #restart(topics: string[]): Promise<void> {
     const old = this.#consumer;
     this.#consumer = undefined;
-    if (old) await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err: (err as Error).message }, 'disconnecting the old consumer failed'));
+    if (old) await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err }, 'disconnecting the old consumer failed'));
     if (topics.length === 0) return;
     const consumer = this.#o.kafka.consumer({
       groupId: this.#o.groupId,
@@ -188,7 +188,7 @@ export class ConsumeLoop {
     } catch (err) {
       // Without a position the partition must not start at the group's (maybe stale) offset: ask again before
       // its first batch is written.
-      this.#o.logger?.warn({ err: (err as Error).message }, 'reading the positions of newly assigned partitions failed; will ask again');
+      this.#o.logger?.warn({ err }, 'reading the positions of newly assigned partitions failed; will ask again');
       for (const p of partitions) this.#reposition.add(key(p.topic, p.partition));
       return undefined;
     }
@@ -228,7 +228,7 @@ export class ConsumeLoop {
         this.#fail(error);
         return;
       }
-      this.#o.logger?.warn({ topic, partition, code: error.code, err: error.message }, 'batch failed: going back to the committed position and trying again');
+      this.#o.logger?.warn({ topic, partition, err: error }, 'batch failed: going back to the committed position and trying again');
       this.#reposition.add(k);
       // Unresolved messages are fetched again from the first one; the sink's position decides what is written.
       await this.#backoff.wait();
@@ -238,7 +238,7 @@ export class ConsumeLoop {
   #fail(err: ZadsError): void {
     if (this.#failure) return;
     this.#failure = err;
-    this.#o.logger?.error({ err: { code: err.code, message: err.message } }, `${this.#o.who} stopped on an error`);
+    this.#o.logger?.error({ err }, `${this.#o.who} stopped on an error`);
     this.#onFailure?.(err);
   }
 
@@ -249,7 +249,7 @@ export class ConsumeLoop {
         try {
           await step();
         } catch (err) {
-          this.#o.logger?.warn({ err: (err as Error).message }, `${this.#o.who}: close step failed`);
+          this.#o.logger?.warn({ err }, `${this.#o.who}: close step failed`);
         }
       }
     })();

@@ -38,7 +38,7 @@ export async function stableGroupOffsets(
   }
   for (const p of partitions) {
     if (!out.has(key(p.topic, p.partition))) {
-      throw new ZadsError('INTERNAL', `group ${groupId}: no committed offset returned for ${p.topic}/${p.partition}`, { context: { topic: p.topic, partition: p.partition } });
+      throw new ZadsError('KAFKA_FAILED', `group ${groupId}: no committed offset returned for ${p.topic}/${p.partition}`, { context: { topic: p.topic, partition: p.partition } });
     }
   }
   return out;

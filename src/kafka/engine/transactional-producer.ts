@@ -73,7 +73,7 @@ export class TransactionalProducer {
 
   /** Connects and initialises the transactional id (which fences an older producer with the same id). */
   ready(): Promise<Producer> {
-    if (this.#closed) return Promise.reject(new ZadsError('INTERNAL', `${this.#o.who}: transactional producer used after close`));
+    if (this.#closed) return Promise.reject(new ZadsError('CLOSED', `${this.#o.who}: transactional producer used after close`));
     if (!this.#ready) {
       const producer = this.#producer;
       const ready = producer.connect().then(
@@ -135,7 +135,7 @@ export class TransactionalProducer {
       // Refused logins and ACLs stay refused: say so and stop. Anything else ended with the transaction
       // aborted (or the producer replaced), so the caller may go back to its committed position and retry.
       if (FINAL.has(error.code)) throw error;
-      throw error.retriable ? error : new ZadsError(error.code === 'INTERNAL' ? 'SERVICE_UNAVAILABLE' : error.code, error.message, { cause: err, context: error.context, retriable: true });
+      throw error.retriable ? error : new ZadsError(error.code, error.message, { cause: err, context: error.context, retriable: true });
     }
     clearTimeout(timer);
   }
@@ -167,7 +167,7 @@ export class TransactionalProducer {
       await producer.abort();
       aborted = true;
     } catch (err) {
-      this.#o.logger?.warn({ err: (err as Error).message }, 'abort after a failed transaction failed: replacing the producer');
+      this.#o.logger?.warn({ err }, 'abort after a failed transaction failed: replacing the producer');
     }
     await settled(sends);
     if (!aborted) await this.#replace();
@@ -177,7 +177,7 @@ export class TransactionalProducer {
   async #replace(): Promise<void> {
     const old = this.#producer;
     // The old one goes first: two producers of one transactional id in one process fence each other.
-    await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err: (err as Error).message }, 'disconnecting the failed producer failed'));
+    await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err }, 'disconnecting the failed producer failed'));
     this.#producer = this.#create();
     this.#ready = undefined;
   }
