@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,8 @@ describe('archive ingest survives kill -9', () => {
 
   afterAll(async () => {
     await deleteTopics(uw, [night.topic]);
+    // 2.3 GB of segments and tarball a run: left in /tmp they filled the disk after a few runs.
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it(`archives a ${ALERTS}-alert night once, byte-identical, through ${KILLS} SIGKILLs, and closes it into a UW tarball`, async () => {

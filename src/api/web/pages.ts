@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type { Router } from 'express';
+import { JD_UNIX_EPOCH } from '../../alert/index.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const STATIC_DIR = join(HERE, 'static');
@@ -60,6 +61,10 @@ export function webPages(): Router {
   // Other methods go on to the API's JSON 404: serve-static would answer them a bare 405 (found by fuzzing).
   router.use('/web', (req, _res, next) => next(req.method === 'GET' || req.method === 'HEAD' ? undefined : 'router'));
   router.use('/web/vendor', express.static(UPLOT_DIR, assets));
+  // The pages' time constants, from the one JD ↔ time module (browser code cannot import TypeScript).
+  router.get('/web/time.js', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=600').type('text/javascript').send(`export const JD_UNIX_EPOCH = ${JD_UNIX_EPOCH};\n`);
+  });
   router.use('/web', express.static(STATIC_DIR, assets));
   for (const page of PAGES) {
     const html = render(page);

@@ -14,7 +14,7 @@ export const ARCHIVE_INGEST_DEFAULTS = Object.freeze({
   groupId: 'zads-archive',
   sessionTimeoutMs: 30_000,
   discoveryIntervalMs: 1000,
-  maxFetchBytesPerPartition: 8 * 1024 * 1024,
+  maxFetchBytesPerPartition: 16 * 1024 * 1024,
   reportIntervalMs: 10_000,
   diskFullRetryMs: 1000,
   diskFullRetryMaxMs: 10_000,

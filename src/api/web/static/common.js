@@ -1,4 +1,5 @@
 // Shared helpers of the ZADS-TS pages. The pages read the public JSON API; nothing here holds data.
+import { JD_UNIX_EPOCH } from './time.js';
 
 /** An error the API answered with ({"error": {"code", "message"}}), or a network failure. */
 export class ApiFailure extends Error {
@@ -70,7 +71,7 @@ export function fmtBytes(n) {
 }
 
 /** Julian Date → Unix seconds. */
-export const jdToUnix = (jd) => (jd - 2440587.5) * 86400;
+export const jdToUnix = (jd) => (jd - JD_UNIX_EPOCH) * 86400;
 
 /** Julian Date → "2018-08-19 04:12:33" (UTC). */
 export function jdToIso(jd) {
