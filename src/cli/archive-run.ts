@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { openArchive, startCloseSchedule } from '../archive/index.ts';
-import { ZadsError } from '../errors.ts';
 import { ARCHIVE_INGEST_DEFAULTS, ArchiveIngest } from '../ingest/index.ts';
 import { createLogger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
-import { clusterFrom, commandConfig } from './cluster-option.ts';
+import { clusterFrom, commandConfig, topicsArg } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
 import { positiveArg } from '../options.ts';
+import { runUntilStopped } from './until-stopped.ts';
 
 interface RunOptions {
   brokers?: string;
@@ -34,12 +34,7 @@ export function registerArchiveRun(archive: Command): void {
     .action(async (opts: RunOptions) => {
       const config = commandConfig(opts.config);
       const logger = createLogger(config.log);
-      let topics: RegExp;
-      try {
-        topics = new RegExp(opts.topics);
-      } catch (cause) {
-        throw new ZadsError('CONFIG_INVALID', `--topics is not a valid regular expression: ${(cause as Error).message}`, { cause });
-      }
+      const topics = topicsArg(opts.topics);
       const cluster = clusterFrom(config, opts.brokers, 'uw');
       const metrics = createMetricsRegistry({ defaultMetrics: true });
       const archived = await openArchive({ dataDir: opts.data ?? config.dataDir, s3: config.s3, writer: true });
@@ -65,18 +60,12 @@ export function registerArchiveRun(archive: Command): void {
             onClosed: (r) => logger.info({ report: r }, 'night closed'),
           })
         : undefined;
-      const stopped = new Promise<number>((resolve) => {
-        process.once('SIGINT', () => resolve(0));
-        process.once('SIGTERM', () => resolve(0));
-        ingest.onFailure((err) => {
-          process.stderr.write(`zads archive run: ${err.describe()}\n`);
-          resolve(1);
-        });
-      });
       try {
-        await ingest.start();
-        process.stderr.write(`zads archive run: archiving ${opts.topics} from ${cluster.brokers.join(',')} into ${archived.dataDir} (Ctrl-C to stop)\n`);
-        process.exitCode = await stopped;
+        process.exitCode = await runUntilStopped('zads archive run', ingest, {
+          logger,
+          what: 'the archive ingest',
+          started: () => process.stderr.write(`zads archive run: archiving ${opts.topics} from ${cluster.brokers.join(',')} into ${archived.dataDir} (Ctrl-C to stop)\n`),
+        });
         const s = ingest.stats;
         process.stderr.write(`zads archive run: stopped; ${s.alerts} alerts archived, ${s.duplicates} duplicates, ${s.quarantined} quarantined\n`);
       } finally {

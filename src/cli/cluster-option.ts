@@ -27,3 +27,12 @@ export function commandConfig(file: string | undefined): ZadsConfig {
   return loadConfig({ file });
 }
 
+
+/** `--topics <regex>`: the topics a command reads, as a whole-name pattern's source; a bad one is CONFIG_INVALID naming the flag. */
+export function topicsArg(raw: string | undefined): RegExp {
+  try {
+    return new RegExp(raw ?? '');
+  } catch (cause) {
+    throw new ZadsError('CONFIG_INVALID', `--topics is not a valid regular expression: ${(cause as Error).message}`, { cause, context: { key: 'topics' } });
+  }
+}

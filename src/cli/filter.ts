@@ -9,10 +9,11 @@ import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
 import type { Registry } from '../metrics.ts';
-import { clusterFrom, commandConfig } from './cluster-option.ts';
+import { clusterFrom, commandConfig, topicsArg } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
 import { createProgress } from './progress.ts';
 import { positiveArg } from '../options.ts';
+import { runUntilStopped } from './until-stopped.ts';
 
 interface FilterCliOptions {
   filter: string[];
@@ -165,12 +166,7 @@ async function filterBatch(opts: FilterCliOptions, judge: Judge): Promise<void> 
 
 async function filterStream(opts: FilterCliOptions, judge: Judge, logger: Logger, metrics: Registry): Promise<void> {
   const config = commandConfig(opts.config);
-  let topics: RegExp;
-  try {
-    topics = new RegExp(opts.topics);
-  } catch (cause) {
-    throw new ZadsError('CONFIG_INVALID', `--topics is not a valid regular expression: ${(cause as Error).message}`, { cause, context: { key: 'topics' } });
-  }
+  const topics = topicsArg(opts.topics);
   const cluster = clusterFrom(config, opts.brokers, 'uw');
   const runner = new FilterStream({
     cluster,
@@ -184,24 +180,15 @@ async function filterStream(opts: FilterCliOptions, judge: Judge, logger: Logger
     metrics,
   });
   const server = opts.metricsPort ? await serveMetrics(metrics, Number(opts.metricsPort)) : undefined;
-  const stopped = new Promise<number>((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info({ signal }, 'stopping the filter runner');
-      resolve(0);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    runner.onFailure((err) => {
-      process.stderr.write(`zads filter: ${err.describe()}\n`);
-      resolve(1);
-    });
-  });
   try {
-    await runner.start();
-    process.stderr.write(
-      `zads filter: ${judge.filters.map((f) => f.name).join(', ')} on ${opts.topics} at ${cluster.brokers.join(',')} → <topic>${opts.outputSuffix}, group ${runner.groupId} (Ctrl-C to stop)\n`,
-    );
-    process.exitCode = await stopped;
+    process.exitCode = await runUntilStopped('zads filter', runner, {
+      logger,
+      what: 'the filter runner',
+      started: () =>
+        process.stderr.write(
+          `zads filter: ${judge.filters.map((f) => f.name).join(', ')} on ${opts.topics} at ${cluster.brokers.join(',')} → <topic>${opts.outputSuffix}, group ${runner.groupId} (Ctrl-C to stop)\n`,
+        ),
+    });
   } finally {
     await runner.close();
     server?.close();

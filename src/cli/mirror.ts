@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { ZadsError } from '../errors.ts';
 import { MIRROR_DEFAULTS, Mirror } from '../ingest/index.ts';
 import { createLogger } from '../log.ts';
 import { createMetricsRegistry } from '../metrics.ts';
-import { clusterFrom, commandConfig } from './cluster-option.ts';
+import { clusterFrom, commandConfig, topicsArg } from './cluster-option.ts';
 import { serveMetrics } from './metrics-server.ts';
 import { positiveArg } from '../options.ts';
+import { runUntilStopped } from './until-stopped.ts';
 
 interface MirrorCliOptions {
   from?: string;
@@ -33,12 +33,7 @@ export function registerMirror(program: Command): void {
     .action(async (opts: MirrorCliOptions) => {
       const config = commandConfig(opts.config);
       const logger = createLogger(config.log);
-      let topics: RegExp;
-      try {
-        topics = new RegExp(opts.topics ?? '');
-      } catch (cause) {
-        throw new ZadsError('CONFIG_INVALID', `--topics is not a valid regular expression: ${(cause as Error).message}`, { cause });
-      }
+      const topics = topicsArg(opts.topics);
       const metrics = createMetricsRegistry({ defaultMetrics: true });
       const mirror = new Mirror({
         from: clusterFrom(config, opts.from, 'ipac'),
@@ -51,22 +46,13 @@ export function registerMirror(program: Command): void {
         metrics,
       });
       const server = opts.metricsPort ? await serveMetrics(metrics, Number(opts.metricsPort)) : undefined;
-      const stopped = new Promise<number>((resolve) => {
-        const stop = (signal: string) => {
-          logger.info({ signal }, 'stopping the mirror');
-          resolve(0);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        mirror.onFailure((err) => {
-          process.stderr.write(`zads mirror: ${err.describe()}\n`);
-          resolve(1);
-        });
-      });
       try {
-        await mirror.start();
-        process.stderr.write(`zads mirror: mirroring ${opts.topics} from ${clusterFrom(config, opts.from, 'ipac').brokers.join(',')} to ${clusterFrom(config, opts.to, 'uw').brokers.join(',')} (Ctrl-C to stop)\n`);
-        process.exitCode = await stopped;
+        process.exitCode = await runUntilStopped('zads mirror', mirror, {
+          logger,
+          what: 'the mirror',
+          started: () =>
+            process.stderr.write(`zads mirror: mirroring ${opts.topics} from ${clusterFrom(config, opts.from, 'ipac').brokers.join(',')} to ${clusterFrom(config, opts.to, 'uw').brokers.join(',')} (Ctrl-C to stop)\n`),
+        });
       } finally {
         await mirror.close();
         server?.close();
