@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI's entry is CommonJS (bin/package.json): see bin/zads.js for why.
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { ...globals.node }, sourceType: 'commonjs' },
+  },
+  {
     // The web pages' scripts run in the browser, as ES modules.
     files: ['src/api/web/static/**/*.js'],
     languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },

@@ -164,7 +164,8 @@ export class TransactionalProducer {
     let aborted = false;
     this.#o.logger?.info('transaction failed: aborting it');
     try {
-      await producer.abort();
+      // librdkafka gives up an abort after 5 s, but only once the call has a thread to run on: bounded here too.
+      await within(producer.abort(), RECOVER_STEP_TIMEOUT_MS, 'abort the failed transaction');
       aborted = true;
     } catch (err) {
       this.#o.logger?.warn({ err }, 'abort after a failed transaction failed: replacing the producer');
@@ -177,7 +178,7 @@ export class TransactionalProducer {
   async #replace(): Promise<void> {
     const old = this.#producer;
     // The old one goes first: two producers of one transactional id in one process fence each other.
-    await old.disconnect().catch((err: unknown) => this.#o.logger?.warn({ err }, 'disconnecting the failed producer failed'));
+    await within(old.disconnect(), RECOVER_STEP_TIMEOUT_MS, 'disconnect the failed producer').catch((err: unknown) => this.#o.logger?.warn({ err }, 'disconnecting the failed producer failed'));
     this.#producer = this.#create();
     this.#ready = undefined;
   }
@@ -187,6 +188,19 @@ export class TransactionalProducer {
     if (this.#closed) return;
     this.#closed = true;
     await this.#producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** The longest the abort or the disconnect of a failed producer is waited for, in ms. */
+const RECOVER_STEP_TIMEOUT_MS = 15_000;
+
+/** `p`, or a KAFKA_TIMEOUT once `ms` have passed without it settling. */
+async function within<T>(p: Promise<T>, ms: number, doing: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ZadsError('KAFKA_TIMEOUT', `could not ${doing} within ${ms / 1000} s`, { retriable: true })), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
