@@ -36,3 +36,13 @@ try {
     process.exitCode = 70;
   }
 }
+
+// A finished command has closed what it opened, so nothing should keep the process alive — but a Kafka client
+// whose close never returns can (a transactional producer abandoned during a broker fail-over, its disconnect
+// stuck in librdkafka: CI's fail-over test saw a mirror log its clean stop on SIGTERM and never exit). Pending
+// output gets a moment; then the process ends with the command's exit code.
+const FORCED_EXIT_AFTER_MS = 5000;
+setTimeout(() => {
+  process.stderr.write(`zads: something did not close within ${FORCED_EXIT_AFTER_MS / 1000} s of the command's end: exiting anyway\n`);
+  process.exit();
+}, FORCED_EXIT_AFTER_MS).unref();
