@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOGUE_FILE, Catalogue } from '../../src/archive/index.ts';
 import { clusterSchema } from '../../src/config/index.ts';
@@ -53,6 +53,8 @@ export const latencyStage: Stage = {
     ctx.defer('close mirror', () => mirror.close());
     await mirror.start();
     const dataDir = mkdtempSync(join(ctx.dataDir, 'latency-'));
+    // ~5 GB per run: registered before the archiver's stop, so it runs after it.
+    ctx.defer(`remove ${dataDir}`, () => rmSync(dataDir, { recursive: true, force: true }));
     const archiver = spawn(process.execPath, ['bin/zads.js', 'archive', 'run', '--data', dataDir, '--brokers', UW_BOOTSTRAP, '--topics', `^${topic}$`, '--group', `bench-${randomUUID().slice(0, 8)}`, '--no-schedule'], {
       cwd: ctx.repoRoot,
       stdio: ['ignore', 'ignore', 'ignore'],
