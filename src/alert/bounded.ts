@@ -2,7 +2,8 @@ import avro from 'avsc';
 import type { Schema, Type } from 'avsc';
 
 /**
- * Array and map types whose reader refuses a block count the remaining bytes cannot hold.
+ * Array and map types whose reader refuses a block count the remaining bytes cannot hold (and, for
+ * readers of some fields, enums skipped as strictly as they are read: see CheckedEnumType).
  *
  * avsc reads a block of n items by looping n times, whatever n is. A damaged count — 2^62, or a varint
  * of more than 64 bits, which avsc reads as a float near 1e21 — turns one bad message into hours of
@@ -22,10 +23,23 @@ interface Tap {
 
 interface Readable {
   _read(tap: Tap): unknown;
+  _skip(tap: Tap): void;
 }
 
 /** Items that encode to no bytes at all (null, empty records) are allowed this many per block. */
 const MAX_EMPTY_ITEMS_PER_BLOCK = 65_536;
+
+const minBytesOf = new WeakMap<Type, number>();
+
+/** {@link minBytes}, worked out once per type (the first read, when the type is complete). */
+function minBytesCached(type: Type): number {
+  let n = minBytesOf.get(type);
+  if (n === undefined) {
+    n = minBytes(type);
+    minBytesOf.set(type, n);
+  }
+  return n;
+}
 
 /** The fewest bytes a value of this type can take on the wire. */
 function minBytes(type: Type, seen: Set<Type> = new Set()): number {
@@ -62,7 +76,7 @@ function blockCount(tap: Tap, itemBytes: number, what: string): number {
 class BoundedArrayType extends avro.types.ArrayType {
   _read(tap: Tap): unknown[] {
     const items = this.itemsType as unknown as Readable;
-    const itemBytes = minBytes(this.itemsType);
+    const itemBytes = minBytesCached(this.itemsType);
     const out: unknown[] = [];
     let n: number;
     while ((n = blockCount(tap, itemBytes, 'array'))) {
@@ -70,13 +84,27 @@ class BoundedArrayType extends avro.types.ArrayType {
     }
     return out;
   }
+
+  /**
+   * Skipped (a field a resolving reader leaves out) exactly as it is read: item by item with the same
+   * bounded counts, never by jumping a block's announced byte size as avsc's own skip does, so a reader
+   * of some fields accepts and refuses the same bytes as a full decode (src/alert/projection.ts).
+   */
+  _skip(tap: Tap): void {
+    const items = this.itemsType as unknown as Readable;
+    const itemBytes = minBytesCached(this.itemsType);
+    let n: number;
+    while ((n = blockCount(tap, itemBytes, 'array'))) {
+      while (n--) items._skip(tap);
+    }
+  }
 }
 
 class BoundedMapType extends avro.types.MapType {
   _read(tap: Tap): Record<string, unknown> {
     const values = this.valuesType as Readable;
     // Each entry has a key: a string takes at least its length byte.
-    const entryBytes = 1 + minBytes(this.valuesType as Type);
+    const entryBytes = 1 + minBytesCached(this.valuesType as Type);
     const out: Record<string, unknown> = {};
     let n: number;
     while ((n = blockCount(tap, entryBytes, 'map'))) {
@@ -87,13 +115,38 @@ class BoundedMapType extends avro.types.MapType {
     }
     return out;
   }
+
+  /** Skipped entry by entry, as arrays are (above). */
+  _skip(tap: Tap): void {
+    const values = this.valuesType as Readable;
+    const entryBytes = 1 + minBytesCached(this.valuesType as Type);
+    let n: number;
+    while ((n = blockCount(tap, entryBytes, 'map'))) {
+      while (n--) {
+        tap.readString();
+        values._skip(tap);
+      }
+    }
+  }
 }
 
-/** A `typeHook` for `avro.Type.forSchema`: arrays and maps read with bounded block counts. */
+/**
+ * An enum whose skip checks the index as its read does: avsc reads an index past the symbols as an
+ * error but skips it as a number, so a reader of some fields (projection.ts) would accept a damaged enum
+ * in a field it leaves out that a full decode refuses. Found by the codec fuzz.
+ */
+class CheckedEnumType extends avro.types.EnumType {
+  _skip(tap: Tap): void {
+    (this as unknown as Readable)._read(tap);
+  }
+}
+
+/** A `typeHook` for `avro.Type.forSchema`: arrays and maps read with bounded block counts, enums skipped with their index checked. */
 export function boundedTypeHook(schema: Schema, opts: unknown): Type | undefined {
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return undefined;
   const type = (schema as { type?: unknown }).type;
   if (type === 'array') return new BoundedArrayType(schema, opts);
   if (type === 'map') return new BoundedMapType(schema, opts);
+  if (type === 'enum') return new CheckedEnumType(schema, opts);
   return undefined;
 }

@@ -155,6 +155,11 @@ function readPreamble(bytes: Buffer, source: AlertSource | undefined, cache: Sch
   return { schema, codec, sync: header.sync, headerEnd };
 }
 
+/** Decodes one record of a block starting at `at`: its value and the position after it (< 0: past the end). */
+export type RecordDecoder = (data: Buffer, at: number) => { value: unknown; offset: number };
+
+const fullRecord = (schema: WriterSchema): RecordDecoder => (data, at) => schema.type.decode(data, at);
+
 /**
  * Yields every alert of an Avro object container file, decoded with the file's own writer schema.
  * Damage stops the iteration with a ZadsError naming the byte position; every alert of the blocks
@@ -162,9 +167,23 @@ function readPreamble(bytes: Buffer, source: AlertSource | undefined, cache: Sch
  * decoded to exactly its announced size and its sync marker matches, so damage is never passed on
  * as data.
  */
-export function* iterateContainer(bytes: Buffer, options: ReadOptions = {}): Generator<DecodedAlert> {
+export function iterateContainer(bytes: Buffer, options: ReadOptions = {}): Generator<DecodedAlert> {
+  return iterateRecords(bytes, options, fullRecord) as Generator<DecodedAlert>;
+}
+
+/**
+ * {@link iterateContainer} with the records read by a decoder of the caller's choosing for each writer
+ * schema (e.g. one that reads only some fields: payload.ts decodeCatalogueFields); every check of the
+ * container's framing and of the records' extent is the same.
+ */
+export function* iterateRecords<A extends { objectId: string; candid: bigint }>(
+  bytes: Buffer,
+  options: ReadOptions,
+  decoderOf: (schema: WriterSchema) => RecordDecoder,
+): Generator<DecodedAlert<A>> {
   const { source } = options;
   const { schema, codec, sync, headerEnd } = readPreamble(bytes, source, options.cache ?? defaultSchemaCache);
+  const decode = decoderOf(schema);
   let pos = headerEnd;
   while (pos < bytes.length) {
     const blockStart = pos;
@@ -203,7 +222,7 @@ export function* iterateContainer(bytes: Buffer, options: ReadOptions = {}): Gen
       }
     }
     // Positions inside inflated data are not positions in the file: errors there name the block.
-    const alerts = decodeBlock(data, count.value, schema, source, codec === 'null' ? (rp) => pos + rp : () => blockStart);
+    const alerts = decodeBlock<A>(data, count.value, schema, decode, source, codec === 'null' ? (rp) => pos + rp : () => blockStart);
     pos = dataEnd + SYNC_SIZE;
     yield* alerts;
   }
@@ -232,20 +251,21 @@ function readBlockLong(
   return { value: decoded.value as number, offset: decoded.offset };
 }
 
-function decodeBlock(
+function decodeBlock<A>(
   data: Buffer,
   count: number,
   schema: WriterSchema,
+  decode: RecordDecoder,
   source: AlertSource | undefined,
   positionOf: (rp: number) => number,
-): DecodedAlert[] {
-  const out: DecodedAlert[] = [];
+): DecodedAlert<A>[] {
+  const out: DecodedAlert<A>[] = [];
   let rp = 0;
   for (let i = 0; i < count; i++) {
     const at = positionOf(rp);
     let decoded: { value: unknown; offset: number };
     try {
-      decoded = schema.type.decode(data, rp);
+      decoded = decode(data, rp);
     } catch (cause) {
       throw new ZadsError(
         'ALERT_CORRUPT',
@@ -256,7 +276,7 @@ function decodeBlock(
     if (decoded.offset < 0) {
       throw new ZadsError('ALERT_CORRUPT', `record ${i} runs past the end of its block`, { context: contextOf(source, at) });
     }
-    out.push({ alert: asZtfAlert(decoded.value, source, at), schema, source: source ?? {}, bytePosition: at });
+    out.push({ alert: asZtfAlert(decoded.value, source, at) as A, schema, source: source ?? {}, bytePosition: at });
     rp = decoded.offset;
   }
   if (rp !== data.length) {

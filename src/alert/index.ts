@@ -4,7 +4,9 @@ export { SchemaCache, defaultSchemaCache, parseSchema, withoutDefaults } from '.
 export type { SchemaCacheOptions, WriterSchema } from './writer-schema.ts';
 export { CONTAINER_MAGIC, isContainer, iterateContainer, readContainer, writeContainer } from './container.ts';
 export type { ReadOptions, WriteOptions } from './container.ts';
-export { ConfluentSchemas, decodeBare, decodePayload, frameConfluent, isConfluentWire } from './payload.ts';
+export { ConfluentSchemas, decodeBare, decodeCatalogueFields, decodePayload, frameConfluent, isConfluentWire } from './payload.ts';
+export { CATALOGUE_CANDIDATE_FIELDS, catalogueReader } from './projection.ts';
+export type { CatalogueAlert, CatalogueReader } from './projection.ts';
 export type { PayloadOptions, SchemaLookup } from './payload.ts';
 export { DEFAULT_MAX_MEMBER_BYTES, iterateTarStream, iterateTarball } from './tarball.ts';
 export type { TarMember, TarReadOptions } from './tarball.ts';

@@ -1,6 +1,8 @@
 import { ZadsError } from '../errors.ts';
-import { asZtfAlert, contextOf, isContainer, iterateContainer } from './container.ts';
+import { asZtfAlert, contextOf, isContainer, iterateContainer, iterateRecords } from './container.ts';
 import type { ReadOptions } from './container.ts';
+import { catalogueReader } from './projection.ts';
+import type { CatalogueAlert } from './projection.ts';
 import type { DecodedAlert } from './types.ts';
 import { defaultSchemaCache, parseSchema } from './writer-schema.ts';
 import type { WriterSchema } from './writer-schema.ts';
@@ -89,6 +91,31 @@ export async function decodePayload(value: Buffer, options: PayloadOptions = {})
     'message value is neither an Avro container file nor Confluent wire format',
     { context: contextOf(options.source, 0) },
   );
+}
+
+/**
+ * {@link decodePayload} for the catalogue: the same alerts, accepted and refused exactly as a full decode
+ * would, but with only the fields the catalogue files them under read (projection.ts). The archive's
+ * ingest runs this on every message; skipping the cutouts and the history makes it several times
+ * cheaper than a full decode. Whatever the fast reader cannot take — damage, a schema not shaped like
+ * ZTF's, the Confluent wire format — is decoded in full instead, so its alerts or its error are the
+ * full decode's.
+ */
+export async function decodeCatalogueFields(value: Buffer, options: PayloadOptions = {}): Promise<DecodedAlert<CatalogueAlert>[]> {
+  if (isContainer(value)) {
+    try {
+      const cache = options.cache ?? defaultSchemaCache;
+      const alerts = [...iterateRecords<CatalogueAlert>(value, { source: options.source, cache }, (schema) => {
+        const reader = catalogueReader(schema);
+        return reader ? reader.decode : (data, at) => schema.type.decode(data, at);
+      })];
+      if (alerts.length > 0) return alerts;
+    } catch {
+      // Decoded again in full below: the error (or, should the fast reader ever refuse a good record, the
+      // alerts) is then the full decode's.
+    }
+  }
+  return decodePayload(value, options);
 }
 
 /** Decodes one bare Avro record starting at `start`; it must use every remaining byte. */

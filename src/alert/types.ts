@@ -63,8 +63,9 @@ export interface AlertSource {
 }
 
 /** One alert decoded from bytes, with its writer schema and where it came from. */
-export interface DecodedAlert {
-  alert: ZtfAlert;
+export interface DecodedAlert<A = ZtfAlert> {
+  /** The alert record; a caller that asked for some fields only (e.g. CatalogueAlert) gets those. */
+  alert: A;
   schema: WriterSchema;
   source: AlertSource;
   /** Byte position of the record inside the container file or message value it was read from. */

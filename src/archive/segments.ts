@@ -8,7 +8,10 @@ import { checkKey } from './storage/index.ts';
 interface OpenSegment {
   handle: FileHandle;
   sizeBytes: number;
-  dirty: boolean;
+  /** Appends finished so far; a sync covers those finished before it started. */
+  appends: number;
+  /** `appends` as of the start of the last fdatasync that finished: below `appends` = bytes not yet durable. */
+  synced: number;
 }
 
 function ioError(err: unknown, action: string, key: string): ZadsError {
@@ -45,11 +48,13 @@ export class SegmentFiles {
     const path = this.#path(key);
     try {
       const dir = dirname(path);
-      const made = await mkdir(dir, { recursive: true });
-      if (made !== undefined) this.#newDirs.add(dir);
+      await mkdir(dir, { recursive: true });
       const handle = await open(path, 'a+');
       const { size } = await handle.stat();
-      seg = { handle, sizeBytes: size, dirty: false };
+      // A new file (or a new folder) is durable only once its folder is synced: whoever records the file's
+      // bytes syncs the folder too, even when another segment made the folder.
+      if (size === 0) this.#newDirs.add(dir);
+      seg = { handle, sizeBytes: size, appends: 0, synced: 0 };
     } catch (err) {
       throw ioError(err, 'open', key);
     }
@@ -82,7 +87,7 @@ export class SegmentFiles {
       throw ioError(err, 'append to', key);
     }
     seg.sizeBytes = at;
-    seg.dirty = true;
+    seg.appends++;
     return { offsets, sizeBytes: at };
   }
 
@@ -111,7 +116,7 @@ export class SegmentFiles {
       if (seg) {
         if ((await seg.handle.stat()).size > recordedBytes) await seg.handle.truncate(recordedBytes);
         seg.sizeBytes = recordedBytes;
-        seg.dirty = false;
+        seg.synced = seg.appends;
         return;
       }
       const size = (await stat(path).catch(() => undefined))?.size;
@@ -132,26 +137,35 @@ export class SegmentFiles {
     }
   }
 
-  /** Makes every appended byte durable (fdatasync each touched file, fsync new folders). */
-  async sync(): Promise<void> {
-    for (const [key, seg] of this.#open) {
-      if (!seg.dirty) continue;
+  /**
+   * Makes appended bytes durable: fdatasync of each touched file — only the given segments' when `keys`
+   * are named — and fsync of the folders made for them. Safe to call for different segments at once (the
+   * archive ingest syncs each partition's segment on its own): an append that finishes while its file
+   * is being synced stays due for the next sync, and a folder counts as durable only once its own fsync
+   * has returned.
+   */
+  async sync(keys?: readonly string[]): Promise<void> {
+    const which = keys ? keys.map((k) => [k, this.#open.get(k)] as const) : [...this.#open];
+    for (const [key, seg] of which) {
+      if (!seg || seg.synced === seg.appends) continue;
+      const upTo = seg.appends;
       try {
         await seg.handle.datasync();
       } catch (err) {
         throw ioError(err, 'sync', key);
       }
-      seg.dirty = false;
+      seg.synced = Math.max(seg.synced, upTo);
     }
-    for (const dir of this.#newDirs) {
+    const dirs = keys ? keys.map((k) => dirname(this.#path(k))).filter((d) => this.#newDirs.has(d)) : [...this.#newDirs];
+    for (const dir of dirs) {
       const h = await open(dir, 'r');
       try {
         await h.sync();
       } finally {
         await h.close();
       }
+      this.#newDirs.delete(dir);
     }
-    this.#newDirs.clear();
   }
 
   /** Reads `length` bytes at `offset` of a segment. */

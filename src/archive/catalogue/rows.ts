@@ -1,4 +1,4 @@
-import type { DecodedAlert } from '../../alert/index.ts';
+import type { CatalogueAlert, DecodedAlert } from '../../alert/index.ts';
 import type { AlertRow } from './types.ts';
 
 export interface AlertLocation {
@@ -18,7 +18,7 @@ function orNull(v: unknown): number | null {
 }
 
 /** The catalogue row of a decoded alert stored at a location. */
-export function alertRow(decoded: DecodedAlert, at: AlertLocation): AlertRow {
+export function alertRow(decoded: DecodedAlert<CatalogueAlert>, at: AlertLocation): AlertRow {
   const { alert, schema } = decoded;
   const c = alert.candidate;
   return {

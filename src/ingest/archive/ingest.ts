@@ -1,4 +1,4 @@
-import { decodePayload } from '../../alert/index.ts';
+import { decodeCatalogueFields } from '../../alert/index.ts';
 import { alertRow, quarantineKey, segmentKey } from '../../archive/index.ts';
 import type { AlertRow, QuarantineRow } from '../../archive/index.ts';
 import { toZadsError } from '../../errors.ts';
@@ -29,7 +29,9 @@ export interface ArchiveIngestStats {
  * as its sink. For each fetched batch of a partition: decode every message, append the exact bytes of the
  * good ones to the partition's segment of its night, keep the bad ones byte for byte in the quarantine, make
  * all of it durable (fdatasync), then record the alert rows, the quarantine rows, the segment's new size and
- * the partition's next offset in one catalogue transaction. The catalogue is the only truth about progress:
+ * the partition's next offset in one catalogue transaction. A few partitions are archived side by side
+ * (`partitionsConcurrently`), so one partition's fdatasync overlaps another's decode and catalogue work.
+ * The catalogue is the only truth about progress:
  * on restart segments are cut back to it (by `openArchive({ writer: true })`) and each assigned partition
  * starts at its offsets. Kafka offsets are also committed to the group afterwards, for the usual lag tools
  * only. A full disk (ENOSPC, or SQLITE_FULL in the catalogue) holds the batch without recording anything of
@@ -78,6 +80,7 @@ export class ArchiveIngest implements Sink {
       discoveryIntervalMs: this.#o.discoveryIntervalMs,
       maxFetchBytesPerPartition: this.#o.maxFetchBytesPerPartition,
       who: 'archive ingest',
+      partitionsConcurrently: this.#o.partitionsConcurrently,
       logger: this.#log,
       sink: this,
     });
@@ -150,7 +153,7 @@ export class ArchiveIngest implements Sink {
       const offset = BigInt(m.offset);
       const source = { topic, partition, offset: m.offset };
       try {
-        const decoded = await decodePayload(value, { source });
+        const decoded = await decodeCatalogueFields(value, { source });
         good.push({
           bytes: value,
           rows: (byteOffset) =>
@@ -177,7 +180,7 @@ export class ArchiveIngest implements Sink {
       }
     }
     const appended = good.length > 0 ? await archive.segments.append(segment, good.map((g) => g.bytes)) : undefined;
-    await archive.segments.sync();
+    await archive.segments.sync([segment]);
     const alerts = good.flatMap((g, i) => g.rows(appended!.offsets[i]!));
     const nextOffset = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
     const result = archive.catalogue.record({
