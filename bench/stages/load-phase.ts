@@ -25,6 +25,8 @@ const PRODUCER_ENTRY = fileURLToPath(new URL('./load-producer.ts', import.meta.u
 const CLIENT_ENTRY = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 const PARTITIONS = 16;
 const GiB = 2 ** 30;
+/** What the broker keeps of each partition of the load topic (retention.bytes), in bytes. */
+const BROKER_KEEP_BYTES = 128 * 2 ** 20;
 
 export interface PhaseOptions {
   /** For progress lines: "peak", "hold". */
@@ -157,8 +159,16 @@ export async function runPhase(ctx: BenchContext, o: PhaseOptions): Promise<Phas
   try {
     await admin.connect();
     if ((await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} exists already on ${o.bootstrap}; the load stage makes its own`);
-    // Deleted segments are freed after 1 s instead of a minute: the next phase needs the disk.
-    await ensureTopic(kafka, { topic, partitions: PARTITIONS, configs: { 'file.delete.delay.ms': '1000' } });
+    // Deleted segments are freed after 1 s instead of a minute: the next phase needs the disk. The broker keeps
+    // only the last BROKER_KEEP_BYTES of each partition (trimmed every 10 s, ops/services.sh): ten minutes at the
+    // peak are ~57 GB in the archive, and a second copy in the broker would not fit a developer's disk. What it
+    // keeps is ~1,900 alerts a partition, ~10× the largest ingest lag measured; an alert trimmed before it was
+    // archived would show as a lag that never drains.
+    await ensureTopic(kafka, {
+      topic,
+      partitions: PARTITIONS,
+      configs: { 'file.delete.delay.ms': '1000', 'retention.bytes': String(BROKER_KEEP_BYTES), 'segment.bytes': String(BROKER_KEEP_BYTES / 4) },
+    });
     topicCreated = true;
 
     const archive = startChild(ctx, `zads archive run (${o.label})`, [

@@ -126,7 +126,7 @@ export const loadStage: Stage = {
     const freeBytes = free.bavail * free.bsize;
     const brokerBytes = rate * seconds * alertBytes;
     ctx.progress(
-      `${fmt(rate)} alerts/s × ${seconds} s × ${fmt(alertBytes / 1024)} KB = ${fmt(brokerBytes / GiB, 1)} GiB into the broker, and up to as much into the archive; ` +
+      `${fmt(rate)} alerts/s × ${seconds} s × ${fmt(alertBytes / 1024)} KB = ${fmt(brokerBytes / GiB, 1)} GiB through the broker (which keeps only the last 128 MiB of each partition) into the archive; ` +
         `${fmt(freeBytes / GiB, 1)} GiB free — producing stops early if free space falls under ${fmt(minFreeBytes / GiB)} GiB`,
       true,
     );
