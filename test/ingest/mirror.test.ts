@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +7,9 @@ import { Mirror } from '../../src/ingest/index.ts';
 import { deleteTopics, ensureTopic } from '../../src/kafka/index.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
 import { SAMPLE_TARBALL, TRAILING_GARBAGE_FILE } from '../helpers/data.ts';
-import { byPartition, cluster, kafkaFor, readTopic, uniqueNightTopic } from '../helpers/kafka.ts';
+import { byPartition, cluster, kafkaFor, readTopic, uniqueNightTopic, waitForTopic } from '../helpers/kafka.ts';
 import type { ReadRecord } from '../helpers/kafka.ts';
+import { REPO_ROOT } from '../helpers/cli.ts';
 import { IPAC_BROKERS, UW_BROKERS } from '../helpers/services.ts';
 
 const ipac = kafkaFor(IPAC_BROKERS);
@@ -98,4 +100,48 @@ describe('mirror, IPAC → UW, on the real brokers', () => {
     // Recorded for the issue note; the bench measures discovery latency, tests assert no timing.
     console.info(`late topic mirrored ${Date.now() - created} ms after it was created`);
   });
+});
+
+/** A topic's configs as Kafka's own kafka-configs tool describes them (the client has no DescribeConfigs). */
+function describedConfigs(brokers: string[], topic: string): Map<string, string> {
+  const r = spawnSync('bash', ['ops/kafka-class.sh', 'kafka.admin.ConfigCommand', '--bootstrap-server', brokers[0]!, '--entity-type', 'topics', '--entity-name', topic, '--describe', '--all'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`kafka-configs --describe ${topic} failed: ${r.stderr}`);
+  // Lines like "  retention.ms=604800000 sensitive=false synonyms={…}".
+  return new Map([...r.stdout.matchAll(/^\s+([a-z0-9.]+)=(\S*) sensitive=/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+describe('the topics the mirror creates on UW', () => {
+  const night = uniqueNightTopic('20240104');
+  const other = uniqueNightTopic('20240104');
+  const source = { 'retention.ms': String(3600 * 1000), 'max.message.bytes': String(2 * 1024 * 1024), 'cleanup.policy': 'delete' };
+  const mirrors: Mirror[] = [];
+
+  afterAll(async () => {
+    for (const m of mirrors) await m.close();
+    await deleteTopics(ipac, [night.topic, other.topic]);
+    await deleteTopics(uw, [night.topic, other.topic]);
+  });
+
+  async function mirrored(topic: string, targetTopicConfigs?: Record<string, string>): Promise<Map<string, string>> {
+    await ensureTopic(ipac, { topic, partitions: 3, configs: source });
+    expect(describedConfigs(IPAC_BROKERS, topic).get('retention.ms'), 'the source topic keeps alerts one hour').toBe(source['retention.ms']);
+    const mirror = new Mirror({ from: cluster(IPAC_BROKERS), to: cluster(UW_BROKERS), topics: new RegExp(`^${topic}$`), name: `cfg-${topic}`, reportIntervalMs: 0, ...(targetTopicConfigs ? { targetTopicConfigs } : {}) });
+    mirrors.push(mirror);
+    await mirror.start();
+    await waitForTopic(uw, topic);
+    return describedConfigs(UW_BROKERS, topic);
+  }
+
+  it('keep ZADS\'s 7-day hot cache and 16 MiB messages, not the source topic\'s one-hour retention', async () => {
+    const target = await mirrored(night.topic);
+    expect({ retention: target.get('retention.ms'), maxMessage: target.get('max.message.bytes') }).toEqual({ retention: String(7 * 24 * 3600 * 1000), maxMessage: String(16 * 1024 * 1024) });
+  }, 120_000);
+
+  it('take the configured targetTopicConfigs over the defaults', async () => {
+    const target = await mirrored(other.topic, { 'retention.ms': String(2 * 24 * 3600 * 1000) });
+    expect({ retention: target.get('retention.ms'), maxMessage: target.get('max.message.bytes') }).toEqual({ retention: String(2 * 24 * 3600 * 1000), maxMessage: String(16 * 1024 * 1024) });
+  }, 120_000);
 });
