@@ -34,7 +34,10 @@ export const REPLAY_DEFAULTS = Object.freeze({
   partitions: DEFAULT_NIGHT_PARTITIONS,
   pacing: Object.freeze({ mode: 'max' as const }),
   maxBatchAlerts: 500,
-  maxBatchBytes: 8 * 1024 * 1024,
+  // ~490 real-size alerts a transaction: measured at max rate (20,000 alerts of 67 KB), 8 MiB → 32 MiB took
+  // 263 → 341 MB/s (four alternating runs each): the commit's round trips are paid 4× less often. One batch is
+  // held at a time (the next is read once its transaction commits).
+  maxBatchBytes: 32 * 1024 * 1024,
 });
 
 /** Options of a {@link Replay}. */
