@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isZadsError } from '../errors.ts';
 import { registerArchive } from './archive.ts';
@@ -8,6 +9,7 @@ import { registerMirror } from './mirror.ts';
 import { registerReplay } from './replay.ts';
 import { registerProduce } from './produce.ts';
 import { registerServe } from './serve.ts';
+import { stuckCalls } from '../kafka/stuck-calls.ts';
 
 const program = new Command('zads')
   .description('ZADS-TS: archive and replay of astronomical alert streams (ZTF Avro alerts over Kafka)')
@@ -43,6 +45,14 @@ try {
 // output gets a moment; then the process ends with the command's exit code.
 const FORCED_EXIT_AFTER_MS = 5000;
 setTimeout(() => {
+  const stuck = stuckCalls();
+  if (stuck.length > 0) {
+    // process.exit() would wait for libuv's thread pool, where these calls hang for ever (librdkafka#5456): only
+    // a signal ends the process. Everything was committed transactionally before; a restart goes on from there.
+    // Written synchronously: a pipe's asynchronous write would die with the process.
+    writeSync(2, `zads: ${stuck.length} Kafka client call(s) still hang in librdkafka past their timeout (${stuck.join('; ')}; confluentinc/librdkafka#5456): ending the process with SIGKILL\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
   process.stderr.write(`zads: something did not close within ${FORCED_EXIT_AFTER_MS / 1000} s of the command's end: exiting anyway\n`);
   process.exit();
 }, FORCED_EXIT_AFTER_MS).unref();

@@ -177,6 +177,11 @@ export class KafkaClient {
       'queued.max.messages.kbytes': 32 * 1024,
       'enable.partition.eof': false,
       'allow.auto.create.topics': false,
+      // A topic subscribed to just after it was created (the archiver finding the mirror's new night on a
+      // 3-broker cluster) can come back from the group's first metadata with no partitions yet: the group then
+      // assigns nothing until the next refresh, 5 minutes by default (seen in the fail-over test). Every 10 s
+      // instead, which also finds partitions added later; a metadata request is cheap.
+      'topic.metadata.refresh.interval.ms': 10_000,
       ...(o.groupInstanceId ? { 'group.instance.id': o.groupInstanceId } : {}),
       ...o.rdkafka,
     };

@@ -3,6 +3,7 @@ import { ZadsError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { Consumer, KafkaClient, Message, Producer, RdKafkaConfig } from '../client.ts';
 import { isFenced, kafkaError } from '../errors.ts';
+import { noteStuckCall } from '../stuck-calls.ts';
 
 /** Records for one topic in a transaction. */
 export interface TopicRecords {
@@ -40,6 +41,18 @@ const FINAL = new Set<ErrorCode>(['KAFKA_AUTH', 'KAFKA_NOT_AUTHORIZED', 'KAFKA_T
 
 /** The longest one transaction's send + commit may take before it counts as failed, in ms. */
 const COMMIT_TIMEOUT_MS = 60_000;
+
+/**
+ * The longest adding the input offsets to a transaction is waited for, in ms. librdkafka's
+ * send_offsets_to_transaction ignores its own timeout when the group coordinator goes down
+ * (confluentinc/librdkafka#5456, #5511, open; we run 2.15.1): in the fail-over test it hung until the
+ * whole transaction's limit, and a mirror stood still 75 s after a crash. Past this the transaction fails,
+ * the abort is refused ("Conflicting send_offsets_to_transaction API call is already in progress") and
+ * the producer is replaced; a new producer looks the coordinator up afresh.
+ */
+const SEND_OFFSETS_TIMEOUT_MS = 15_000;
+/** The timeout librdkafka itself is given for send_offsets_to_transaction (the KafkaJS-style call uses 5 s), in ms. */
+const SEND_OFFSETS_RDKAFKA_TIMEOUT_MS = 10_000;
 
 /**
  * The one owner of a transactional producer's state: begin, send, add the input positions, commit — or
@@ -119,7 +132,7 @@ export class TransactionalProducer {
       await step(Promise.all(sends));
       if (offsets) {
         stage = 'add the input offsets to the transaction';
-        await step(this.#sendOffsets(producer, offsets));
+        await step(within(this.#sendOffsets(producer, offsets), SEND_OFFSETS_TIMEOUT_MS, 'add the input offsets to the transaction', this.#o.who));
       }
       stage = 'commit the transaction';
       await step(producer.commit());
@@ -151,7 +164,7 @@ export class TransactionalProducer {
     const internal = (producer as unknown as { _getInternalClient(): RawProducer })._getInternalClient();
     const consumer = (offsets.consumer as unknown as { _getInternalClient(): unknown })._getInternalClient();
     const flat = offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata })));
-    await new Promise<void>((resolve, reject) => internal.sendOffsetsToTransaction(flat, consumer, COMMIT_TIMEOUT_MS, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => internal.sendOffsetsToTransaction(flat, consumer, SEND_OFFSETS_RDKAFKA_TIMEOUT_MS, (err) => (err ? reject(err) : resolve())));
   }
 
   /**
@@ -165,7 +178,7 @@ export class TransactionalProducer {
     this.#o.logger?.info('transaction failed: aborting it');
     try {
       // librdkafka gives up an abort after 5 s, but only once the call has a thread to run on: bounded here too.
-      await within(producer.abort(), RECOVER_STEP_TIMEOUT_MS, 'abort the failed transaction');
+      await within(producer.abort(), RECOVER_STEP_TIMEOUT_MS, 'abort the failed transaction', this.#o.who);
       aborted = true;
     } catch (err) {
       this.#o.logger?.warn({ err }, 'abort after a failed transaction failed: replacing the producer');
@@ -178,7 +191,7 @@ export class TransactionalProducer {
   async #replace(): Promise<void> {
     const old = this.#producer;
     // The old one goes first: two producers of one transactional id in one process fence each other.
-    await within(old.disconnect(), RECOVER_STEP_TIMEOUT_MS, 'disconnect the failed producer').catch((err: unknown) => this.#o.logger?.warn({ err }, 'disconnecting the failed producer failed'));
+    await within(old.disconnect(), RECOVER_STEP_TIMEOUT_MS, 'disconnect the failed producer', this.#o.who).catch((err: unknown) => this.#o.logger?.warn({ err }, 'disconnecting the failed producer failed'));
     this.#producer = this.#create();
     this.#ready = undefined;
   }
@@ -187,18 +200,29 @@ export class TransactionalProducer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#producer.disconnect().catch(() => undefined);
+    await within(this.#producer.disconnect(), RECOVER_STEP_TIMEOUT_MS, 'disconnect the producer', this.#o.who).catch((err: unknown) => this.#o.logger?.warn({ err }, 'disconnecting the producer at close failed'));
   }
 }
 
 /** The longest the abort or the disconnect of a failed producer is waited for, in ms. */
 const RECOVER_STEP_TIMEOUT_MS = 15_000;
 
-/** `p`, or a KAFKA_TIMEOUT once `ms` have passed without it settling. */
-async function within<T>(p: Promise<T>, ms: number, doing: string): Promise<T> {
+/**
+ * `p`, or a KAFKA_TIMEOUT once `ms` have passed without it settling; the librdkafka call behind `p` is then
+ * recorded as stuck (it still holds a thread-pool thread: stuck-calls.ts).
+ */
+async function within<T>(p: Promise<T>, ms: number, doing: string, who: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ZadsError('KAFKA_TIMEOUT', `could not ${doing} within ${ms / 1000} s`, { retriable: true })), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          noteStuckCall(`${who}: ${doing}`);
+          reject(new ZadsError('KAFKA_TIMEOUT', `could not ${doing} within ${ms / 1000} s`, { retriable: true }));
+        }, ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }
