@@ -158,7 +158,8 @@ function readPreamble(bytes: Buffer, source: AlertSource | undefined, cache: Sch
 /** Decodes one record of a block starting at `at`: its value and the position after it (< 0: past the end). */
 export type RecordDecoder = (data: Buffer, at: number) => { value: unknown; offset: number };
 
-const fullRecord = (schema: WriterSchema): RecordDecoder => (data, at) => schema.type.decode(data, at);
+/** Reads every field of a record with its writer schema. */
+export const fullRecord = (schema: WriterSchema): RecordDecoder => (data, at) => schema.type.decode(data, at);
 
 /**
  * Yields every alert of an Avro object container file, decoded with the file's own writer schema.

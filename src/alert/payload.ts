@@ -1,5 +1,5 @@
 import { ZadsError } from '../errors.ts';
-import { asZtfAlert, contextOf, isContainer, iterateContainer, iterateRecords } from './container.ts';
+import { asZtfAlert, contextOf, fullRecord, isContainer, iterateContainer, iterateRecords } from './container.ts';
 import type { ReadOptions } from './container.ts';
 import { catalogueReader } from './projection.ts';
 import type { CatalogueAlert } from './projection.ts';
@@ -105,10 +105,7 @@ export async function decodeCatalogueFields(value: Buffer, options: PayloadOptio
   if (isContainer(value)) {
     try {
       const cache = options.cache ?? defaultSchemaCache;
-      const alerts = [...iterateRecords<CatalogueAlert>(value, { source: options.source, cache }, (schema) => {
-        const reader = catalogueReader(schema);
-        return reader ? reader.decode : (data, at) => schema.type.decode(data, at);
-      })];
+      const alerts = [...iterateRecords<CatalogueAlert>(value, { source: options.source, cache }, (schema) => catalogueReader(schema)?.decode ?? fullRecord(schema))];
       if (alerts.length > 0) return alerts;
     } catch {
       // Decoded again in full below: the error (or, should the fast reader ever refuse a good record, the

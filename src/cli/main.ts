@@ -42,7 +42,8 @@ try {
 // A finished command has closed what it opened, so nothing should keep the process alive — but a Kafka client
 // whose close never returns can (a transactional producer abandoned during a broker fail-over, its disconnect
 // stuck in librdkafka: CI's fail-over test saw a mirror log its clean stop on SIGTERM and never exit). Pending
-// output gets a moment; then the process ends with the command's exit code.
+// output gets a moment; then the process ends with the command's exit code — or by SIGKILL when librdkafka
+// calls given up on still hold the thread pool that process.exit() would wait for.
 const FORCED_EXIT_AFTER_MS = 5000;
 setTimeout(() => {
   const stuck = stuckCalls();
@@ -52,6 +53,7 @@ setTimeout(() => {
     // Written synchronously: a pipe's asynchronous write would die with the process.
     writeSync(2, `zads: ${stuck.length} Kafka client call(s) still hang in librdkafka past their timeout (${stuck.join('; ')}; confluentinc/librdkafka#5456): ending the process with SIGKILL\n`);
     process.kill(process.pid, 'SIGKILL');
+    return;
   }
   process.stderr.write(`zads: something did not close within ${FORCED_EXIT_AFTER_MS / 1000} s of the command's end: exiting anyway\n`);
   process.exit();
